@@ -1,0 +1,283 @@
+use quick_xml::Reader;
+use quick_xml::events::Event as XmlEvent;
+
+/// Deepest nesting a document may have. WeChat's deepest push (`SendPicsInfo/PicList/item/…`) is 5.
+const MAX_DEPTH: usize = 16;
+/// Most elements a document may have. A `pic_*` event with 9 pictures has about 30.
+const MAX_ELEMENTS: usize = 4096;
+
+/// Why a document could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlError {
+    /// The bytes are not UTF-8.
+    #[error("body is not valid UTF-8")]
+    NotUtf8,
+    /// The document declares a DOCTYPE, which is refused (XXE and entity expansion).
+    #[error("XML with a DOCTYPE is refused")]
+    Doctype,
+    /// The document nests deeper than the reader allows.
+    #[error("XML nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// The document has more elements than the reader allows.
+    #[error("XML has more than {MAX_ELEMENTS} elements")]
+    TooManyElements,
+    /// There is no root element.
+    #[error("XML has no root element")]
+    NoRoot,
+    /// The document ends before its root element is closed.
+    #[error("XML ends before the root element is closed")]
+    Truncated,
+    /// Text or a second element stands outside the root.
+    #[error("XML has content outside the root element")]
+    TrailingContent,
+    /// The root element is not the expected one.
+    #[error("expected root element <{expected}>, found <{found}>")]
+    UnexpectedRoot {
+        /// The root the reader wanted.
+        expected: &'static str,
+        /// The root the document has.
+        found: String,
+    },
+    /// The XML itself is malformed (mismatched tags, bad escapes, …).
+    #[error("malformed XML")]
+    Malformed(#[source] quick_xml::Error),
+    /// A required field is absent.
+    #[error("missing field <{0}>")]
+    MissingField(&'static str),
+    /// A field has a value of the wrong shape (a non-numeric `CreateTime`, say).
+    #[error("field <{field}> has an invalid value")]
+    InvalidField {
+        /// The field's element name.
+        field: &'static str,
+    },
+}
+
+/// An XML element: its name, its text (CDATA and escaped text joined), and its child elements.
+/// Attributes are not kept: WeChat's documents have none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    /// The element's name.
+    pub name: String,
+    /// The element's own text. Whitespace between child elements is dropped.
+    pub text: String,
+    /// The child elements, in document order.
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// A leaf element with text.
+    pub fn leaf(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+            children: Vec::new(),
+        }
+    }
+
+    /// Reads a whole document into its root element.
+    ///
+    /// ```
+    /// use wechat_types::xml::{Element, XmlError};
+    ///
+    /// let root = Element::parse(b"<xml><A><![CDATA[x]]></A><B>2</B></xml>").unwrap();
+    /// assert_eq!(root.child_text("A"), Some("x"));
+    /// assert!(matches!(
+    ///     Element::parse(b"<!DOCTYPE x [<!ENTITY a 'b'>]><xml/>"),
+    ///     Err(XmlError::Doctype)
+    /// ));
+    /// ```
+    pub fn parse(input: &[u8]) -> Result<Element, XmlError> {
+        let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
+        parse_str(text)
+    }
+
+    /// The first child named `name`.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The text of the first child named `name`.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+
+    /// Writes the element as XML, every text in CDATA.
+    pub fn to_xml(&self) -> String {
+        let mut out = String::with_capacity(256);
+        self.write_to(&mut out);
+        out
+    }
+
+    pub(crate) fn write_to(&self, out: &mut String) {
+        if self.children.is_empty() {
+            super::write::push_cdata_element(out, &self.name, &self.text);
+            return;
+        }
+        out.push('<');
+        out.push_str(&self.name);
+        out.push('>');
+        for child in &self.children {
+            child.write_to(out);
+        }
+        out.push_str("</");
+        out.push_str(&self.name);
+        out.push('>');
+    }
+}
+
+fn parse_str(input: &str) -> Result<Element, XmlError> {
+    let mut reader = Reader::from_str(input);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut count = 0usize;
+    loop {
+        let event = reader.read_event().map_err(XmlError::Malformed)?;
+        match event {
+            XmlEvent::Start(start) => {
+                if root.is_some() {
+                    return Err(XmlError::TrailingContent);
+                }
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(XmlError::TooManyElements);
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(XmlError::TooDeep);
+                }
+                stack.push(Element {
+                    name: element_name(start.name().as_ref())?,
+                    ..Element::default()
+                });
+            }
+            XmlEvent::Empty(empty) => {
+                if root.is_some() {
+                    return Err(XmlError::TrailingContent);
+                }
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(XmlError::TooManyElements);
+                }
+                let element = Element {
+                    name: element_name(empty.name().as_ref())?,
+                    ..Element::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None => root = Some(element),
+                }
+            }
+            XmlEvent::End(_) => {
+                // quick-xml has already checked that the end tag matches the open one.
+                let mut done = stack.pop().ok_or(XmlError::NoRoot)?;
+                if !done.children.is_empty() && done.text.trim().is_empty() {
+                    done.text.clear();
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => root = Some(done),
+                }
+            }
+            XmlEvent::Text(text) => {
+                let value = text.unescape().map_err(XmlError::Malformed)?;
+                match stack.last_mut() {
+                    Some(open) => open.text.push_str(&value),
+                    None if value.trim().is_empty() => {}
+                    None => return Err(XmlError::TrailingContent),
+                }
+            }
+            XmlEvent::CData(data) => match stack.last_mut() {
+                Some(open) => {
+                    let raw = data.into_inner();
+                    let value = std::str::from_utf8(&raw).map_err(|_| XmlError::NotUtf8)?;
+                    open.text.push_str(value);
+                }
+                None => return Err(XmlError::TrailingContent),
+            },
+            XmlEvent::DocType(_) => return Err(XmlError::Doctype),
+            XmlEvent::Decl(_) | XmlEvent::PI(_) | XmlEvent::Comment(_) => {}
+            XmlEvent::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(XmlError::Truncated);
+    }
+    root.ok_or(XmlError::NoRoot)
+}
+
+fn element_name(raw: &[u8]) -> Result<String, XmlError> {
+    std::str::from_utf8(raw)
+        .map(str::to_owned)
+        .map_err(|_| XmlError::NotUtf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cdata_text_and_nesting() {
+        let root = Element::parse(
+            b"<?xml version=\"1.0\"?><xml>\n<A><![CDATA[a]]]]><![CDATA[>b]]></A>\n<B>1 &amp; 2</B><C><D>x</D></C><E/></xml>",
+        )
+        .unwrap();
+        assert_eq!(root.name, "xml");
+        assert_eq!(root.text, "");
+        assert_eq!(root.child_text("A"), Some("a]]>b"));
+        assert_eq!(root.child_text("B"), Some("1 & 2"));
+        assert_eq!(root.child("C").unwrap().child_text("D"), Some("x"));
+        assert_eq!(root.child_text("E"), Some(""));
+    }
+
+    #[test]
+    fn refuses_hostile_and_broken_documents() {
+        let cases: &[(&[u8], fn(&XmlError) -> bool)] = &[
+            (
+                b"<!DOCTYPE lolz [<!ENTITY lol \"lol\">]><xml>&lol;</xml>",
+                |e| matches!(e, XmlError::Doctype),
+            ),
+            (b"<xml><A>1</A>", |e| matches!(e, XmlError::Truncated)),
+            (b"<xml><A>1</B></xml>", |e| {
+                matches!(e, XmlError::Malformed(_))
+            }),
+            (b"", |e| matches!(e, XmlError::NoRoot)),
+            (b"   ", |e| matches!(e, XmlError::NoRoot)),
+            (b"<xml/><xml/>", |e| matches!(e, XmlError::TrailingContent)),
+            (b"<xml/>junk", |e| matches!(e, XmlError::TrailingContent)),
+            (b"<xml>\xff</xml>", |e| matches!(e, XmlError::NotUtf8)),
+            (b"<xml>&unknown;</xml>", |e| {
+                matches!(e, XmlError::Malformed(_))
+            }),
+        ];
+        for (input, check) in cases {
+            let err = Element::parse(input).unwrap_err();
+            assert!(
+                check(&err),
+                "{:?} gave {err:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn limits_depth_and_size() {
+        let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+        assert!(matches!(
+            Element::parse(deep.as_bytes()),
+            Err(XmlError::TooDeep)
+        ));
+        let wide = format!("<xml>{}</xml>", "<a/>".repeat(MAX_ELEMENTS + 1));
+        assert!(matches!(
+            Element::parse(wide.as_bytes()),
+            Err(XmlError::TooManyElements)
+        ));
+    }
+
+    #[test]
+    fn writes_and_reads_back() {
+        let mut root = Element::leaf("xml", "");
+        root.children.push(Element::leaf("A", "x]]>y\u{1}z 😀"));
+        let parsed = Element::parse(root.to_xml().as_bytes()).unwrap();
+        assert_eq!(parsed.child_text("A"), Some("x]]>yz 😀"));
+    }
+}
