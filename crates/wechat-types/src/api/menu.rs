@@ -347,15 +347,15 @@ fn check_action(button: &Button, at: &str, in_group: bool) -> Result<(), MenuErr
                 return Err(missing("pagepath", ErrCode::ARGUMENT_INVALID));
             }
         }
-        ButtonType::MediaId | ButtonType::ViewLimited => {
-            if button.media_id.as_deref().unwrap_or_default().is_empty() {
-                return Err(missing("media_id", ErrCode::INVALID_MEDIA_ID));
-            }
+        ButtonType::MediaId | ButtonType::ViewLimited
+            if button.media_id.as_deref().unwrap_or_default().is_empty() =>
+        {
+            return Err(missing("media_id", ErrCode::INVALID_MEDIA_ID));
         }
-        ButtonType::ArticleId | ButtonType::ArticleViewLimited => {
-            if button.article_id.as_deref().unwrap_or_default().is_empty() {
-                return Err(missing("article_id", ErrCode::ARGUMENT_INVALID));
-            }
+        ButtonType::ArticleId | ButtonType::ArticleViewLimited
+            if button.article_id.as_deref().unwrap_or_default().is_empty() =>
+        {
+            return Err(missing("article_id", ErrCode::ARGUMENT_INVALID));
         }
         _ => {}
     }

@@ -231,7 +231,8 @@ mod tests {
 
     #[test]
     fn refuses_hostile_and_broken_documents() {
-        let cases: &[(&[u8], fn(&XmlError) -> bool)] = &[
+        type Check = fn(&XmlError) -> bool;
+        let cases: &[(&[u8], Check)] = &[
             (
                 b"<!DOCTYPE lolz [<!ENTITY lol \"lol\">]><xml>&lol;</xml>",
                 |e| matches!(e, XmlError::Doctype),
