@@ -1,0 +1,223 @@
+//! The XML envelopes around `Encrypt`: the incoming push body and the outgoing reply.
+//!
+//! Reading goes through the workspace's one XML reader, [`Element::parse`], which refuses a
+//! DOCTYPE and bounds depth and size; writing goes through its CDATA writer.
+
+use wechat_types::xml::{Element, XmlError, push_cdata_element, push_text_element};
+
+use crate::CryptoError;
+
+/// The encrypted body of a push, in safe mode (`ToUserName` + `Encrypt`) or compat mode (every
+/// plaintext field + `Encrypt`).
+///
+/// In compat mode the plaintext fields are not authenticated by `msg_signature`; read the message
+/// from the decrypted `Encrypt` only.
+///
+/// ```
+/// use wechat_crypto::EncryptedEnvelope;
+///
+/// let body = b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[abc=]]></Encrypt></xml>";
+/// let envelope = EncryptedEnvelope::parse(body)?;
+/// assert_eq!(envelope.to_user_name.as_deref(), Some("gh_1"));
+/// assert_eq!(envelope.encrypt, "abc=");
+/// # Ok::<(), wechat_crypto::CryptoError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptedEnvelope {
+    /// The account's original id (`gh_…`), if the body has one.
+    pub to_user_name: Option<String>,
+    /// The base64 ciphertext.
+    pub encrypt: String,
+}
+
+impl EncryptedEnvelope {
+    /// Reads an encrypted push body. The root must be `<xml>` and `<Encrypt>` must be present
+    /// and non-empty.
+    pub fn parse(body: &[u8]) -> Result<Self, CryptoError> {
+        let mut root = parse_root(body)?;
+        let encrypt = take_encrypt(&mut root)?;
+        Ok(Self {
+            to_user_name: take_child(&mut root, "ToUserName"),
+            encrypt,
+        })
+    }
+
+    /// Writes the envelope as a safe-mode body (`ToUserName` is left out when absent).
+    pub fn to_xml(&self) -> String {
+        let mut out = String::with_capacity(self.encrypt.len() + 96);
+        out.push_str("<xml>");
+        if let Some(to) = &self.to_user_name {
+            push_cdata_element(&mut out, "ToUserName", to);
+        }
+        push_cdata_element(&mut out, "Encrypt", &self.encrypt);
+        out.push_str("</xml>");
+        out
+    }
+}
+
+/// An encrypted passive reply, as read back by [`ReplyEnvelope::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyEnvelope {
+    /// The base64 ciphertext of the reply.
+    pub encrypt: String,
+    /// The reply's `msg_signature` over token, `timestamp`, `nonce` and `encrypt`.
+    pub msg_signature: String,
+    /// The `TimeStamp` text, exactly as written (it is signed as text).
+    pub timestamp: String,
+    /// The `Nonce`.
+    pub nonce: String,
+}
+
+impl ReplyEnvelope {
+    /// Reads an encrypted reply body; every one of `Encrypt`, `MsgSignature`, `TimeStamp` and
+    /// `Nonce` must be present.
+    pub fn parse(body: &[u8]) -> Result<Self, CryptoError> {
+        let mut root = parse_root(body)?;
+        let mut field = |name: &'static str| {
+            take_child(&mut root, name).ok_or(CryptoError::InvalidXml(XmlError::MissingField(name)))
+        };
+        let msg_signature = field("MsgSignature")?;
+        let timestamp = field("TimeStamp")?;
+        let nonce = field("Nonce")?;
+        Ok(Self {
+            encrypt: take_encrypt(&mut root)?,
+            msg_signature,
+            timestamp,
+            nonce,
+        })
+    }
+}
+
+/// Renders the encrypted reply body:
+/// `<xml><Encrypt><![CDATA[…]]></Encrypt><MsgSignature><![CDATA[…]]></MsgSignature><TimeStamp>…</TimeStamp><Nonce><![CDATA[…]]></Nonce></xml>`.
+///
+/// The timestamp is a number, so the document is well-formed whatever the other values hold.
+///
+/// ```
+/// let xml = wechat_crypto::render_reply_envelope("E==", "5ig", 1713424427, "415670741");
+/// assert_eq!(
+///     xml,
+///     "<xml><Encrypt><![CDATA[E==]]></Encrypt><MsgSignature><![CDATA[5ig]]></MsgSignature>\
+///      <TimeStamp>1713424427</TimeStamp><Nonce><![CDATA[415670741]]></Nonce></xml>"
+/// );
+/// ```
+pub fn render_reply_envelope(
+    encrypt: &str,
+    msg_signature: &str,
+    timestamp: i64,
+    nonce: &str,
+) -> String {
+    let mut out = String::with_capacity(encrypt.len() + msg_signature.len() + nonce.len() + 160);
+    out.push_str("<xml>");
+    push_cdata_element(&mut out, "Encrypt", encrypt);
+    push_cdata_element(&mut out, "MsgSignature", msg_signature);
+    push_text_element(&mut out, "TimeStamp", timestamp);
+    push_cdata_element(&mut out, "Nonce", nonce);
+    out.push_str("</xml>");
+    out
+}
+
+fn parse_root(body: &[u8]) -> Result<Element, CryptoError> {
+    let root = Element::parse(body)?;
+    if root.name != "xml" {
+        return Err(CryptoError::InvalidXml(XmlError::UnexpectedRoot {
+            expected: "xml",
+            found: root.name,
+        }));
+    }
+    Ok(root)
+}
+
+/// Moves the text of the first child `name` out of the tree (no copy of a long `Encrypt`).
+fn take_child(root: &mut Element, name: &str) -> Option<String> {
+    root.children
+        .iter_mut()
+        .find(|child| child.name == name)
+        .map(|child| std::mem::take(&mut child.text))
+}
+
+fn take_encrypt(root: &mut Element) -> Result<String, CryptoError> {
+    take_child(root, "Encrypt")
+        .filter(|text| !text.is_empty())
+        .ok_or(CryptoError::MissingEncrypt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_compat_body() {
+        let body = b"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>\
+            <FromUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName>\
+            <CreateTime>1409735668</CreateTime><MsgType><![CDATA[text]]></MsgType>\
+            <Content><![CDATA[abcdteT]]></Content><MsgId>6054768590064713728</MsgId>\
+            <Encrypt><![CDATA[xyz=]]></Encrypt></xml>";
+        let envelope = EncryptedEnvelope::parse(body).unwrap();
+        assert_eq!(envelope.to_user_name.as_deref(), Some("gh_10f6c3c3ac5a"));
+        assert_eq!(envelope.encrypt, "xyz=");
+    }
+
+    #[test]
+    fn missing_or_empty_encrypt_is_typed() {
+        for body in [
+            &b"<xml><ToUserName>gh</ToUserName></xml>"[..],
+            b"<xml><Encrypt></Encrypt></xml>",
+            b"<xml><Encrypt/></xml>",
+        ] {
+            let err = EncryptedEnvelope::parse(body).unwrap_err();
+            assert!(matches!(err, CryptoError::MissingEncrypt), "{err:?}");
+            assert_eq!(err.official_code(), -40002);
+        }
+    }
+
+    #[test]
+    fn refuses_doctype_other_roots_and_garbage() {
+        let doctype = b"<!DOCTYPE xml [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml><Encrypt>&e;</Encrypt></xml>";
+        assert!(matches!(
+            EncryptedEnvelope::parse(doctype),
+            Err(CryptoError::InvalidXml(XmlError::Doctype))
+        ));
+        assert!(matches!(
+            EncryptedEnvelope::parse(b"<root><Encrypt>a</Encrypt></root>"),
+            Err(CryptoError::InvalidXml(XmlError::UnexpectedRoot { .. }))
+        ));
+        assert!(matches!(
+            EncryptedEnvelope::parse(b"{\"Encrypt\":\"a\"}"),
+            Err(CryptoError::InvalidXml(_))
+        ));
+    }
+
+    #[test]
+    fn safe_body_round_trips() {
+        let envelope = EncryptedEnvelope {
+            to_user_name: Some("gh_1".into()),
+            encrypt: "a+b/c==".into(),
+        };
+        assert_eq!(
+            EncryptedEnvelope::parse(envelope.to_xml().as_bytes()).unwrap(),
+            envelope
+        );
+    }
+
+    #[test]
+    fn reply_envelope_round_trips_and_requires_every_field() {
+        let xml = render_reply_envelope("E==", "sig", -5, "n]]>once");
+        let reply = ReplyEnvelope::parse(xml.as_bytes()).unwrap();
+        assert_eq!(
+            reply,
+            ReplyEnvelope {
+                encrypt: "E==".into(),
+                msg_signature: "sig".into(),
+                timestamp: "-5".into(),
+                nonce: "n]]>once".into(),
+            }
+        );
+        let err =
+            ReplyEnvelope::parse(b"<xml><Encrypt>E</Encrypt><Nonce>n</Nonce></xml>").unwrap_err();
+        assert!(matches!(
+            err,
+            CryptoError::InvalidXml(XmlError::MissingField("MsgSignature"))
+        ));
+    }
+}

@@ -1,0 +1,482 @@
+//! WXBizMsgCrypt: the AES-256-CBC message encryption of compat and safe mode.
+//!
+//! Plaintext layout: `random(16) ‖ u32 big-endian len(msg) ‖ msg ‖ appid`, PKCS#7-padded to a
+//! multiple of **32** bytes (pad values 1..=32), encrypted with AES-256-CBC under the 32-byte key
+//! of the EncodingAESKey with IV = key[..16], then base64 (standard alphabet, padded).
+
+use std::fmt;
+
+use aes::Aes256;
+use aes::cipher::block_padding::NoPadding;
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use rand::Rng as _;
+use subtle::{ConstantTimeEq, ConstantTimeGreater};
+use wechat_types::{AppId, EncodingAesKey, ServerToken};
+
+use crate::envelope::{EncryptedEnvelope, ReplyEnvelope, render_reply_envelope};
+use crate::{CryptoError, msg_signature, verify_msg_signature};
+
+/// WeChat pads to 32-byte blocks, not to the AES block size.
+const PAD_BLOCK: usize = 32;
+/// random(16) ‖ length(4).
+const HEADER: usize = 20;
+/// The longest appid kept in an [`CryptoError::AppIdMismatch`] (bytes).
+const MAX_REPORTED_APPID: usize = 128;
+
+/// Base64 as WeChat peers write it: padding optional, trailing bits ignored.
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Encrypts and decrypts message bodies for one official account (WXBizMsgCrypt).
+///
+/// Holds the expanded AES key, so build it once and share it (it is `Clone`, `Send` and `Sync`).
+/// `Debug` shows the AppID only.
+///
+/// ```
+/// use wechat_crypto::MessageCrypto;
+/// use wechat_types::{AppId, EncodingAesKey};
+///
+/// let key = EncodingAesKey::parse("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")?;
+/// let crypto = MessageCrypto::new(key, AppId::new("wxb11529c136998cb6"));
+/// let sealed = crypto.encrypt("我是中文abcd123".as_bytes());
+/// assert_eq!(crypto.decrypt(&sealed)?, "我是中文abcd123".as_bytes());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct MessageCrypto {
+    cipher: Aes256,
+    iv: [u8; 16],
+    appid: AppId,
+}
+
+impl fmt::Debug for MessageCrypto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageCrypto")
+            .field("appid", &self.appid)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A push body sealed by [`MessageCrypto::encrypt_push`]: what WeChat would POST in safe mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedPush {
+    /// The safe-mode body: `<xml><ToUserName>…</ToUserName><Encrypt>…</Encrypt></xml>`.
+    pub body: String,
+    /// The `msg_signature` query parameter that goes with it.
+    pub msg_signature: String,
+}
+
+impl MessageCrypto {
+    /// A crypto for the account `appid` with its EncodingAESKey.
+    pub fn new(key: EncodingAesKey, appid: AppId) -> Self {
+        let key = key.aes_key();
+        let mut iv = [0u8; 16];
+        iv.copy_from_slice(&key[..16]);
+        Self {
+            cipher: Aes256::new(key.into()),
+            iv,
+            appid,
+        }
+    }
+
+    /// Like [`MessageCrypto::new`], from the 43-character key text of the console.
+    ///
+    /// ```
+    /// use wechat_crypto::{CryptoError, MessageCrypto};
+    /// use wechat_types::AppId;
+    ///
+    /// let err = MessageCrypto::from_key_text("short", AppId::new("wx1")).unwrap_err();
+    /// assert!(matches!(err, CryptoError::InvalidAesKey(_)));
+    /// assert_eq!(err.official_code(), -40004);
+    /// ```
+    pub fn from_key_text(encoding_aes_key: &str, appid: AppId) -> Result<Self, CryptoError> {
+        Ok(Self::new(EncodingAesKey::parse(encoding_aes_key)?, appid))
+    }
+
+    /// The AppID (receiveid) this crypto writes into and expects in every message.
+    pub fn appid(&self) -> &AppId {
+        &self.appid
+    }
+
+    /// Encrypts `msg` with 16 fresh random characters from a cryptographically secure generator
+    /// seeded by the OS. Returns the base64 `Encrypt` text.
+    ///
+    /// # Panics
+    ///
+    /// If `msg` is longer than `u32::MAX` bytes (the format cannot express it), or if the OS
+    /// random source is unavailable.
+    pub fn encrypt(&self, msg: &[u8]) -> String {
+        // Alphanumeric, as every official sample writes it: peers that slice the plaintext as
+        // text (some SDKs do) then never meet a broken UTF-8 sequence. 16 of 62 symbols is
+        // 95 bits, far more than a per-message randomizer needs.
+        let mut random = [0u8; 16];
+        let mut rng = rand::thread_rng();
+        for byte in &mut random {
+            *byte = rng.sample(rand::distributions::Alphanumeric);
+        }
+        self.encrypt_with_random(random, msg)
+    }
+
+    /// Encrypts `msg` with the given 16 random bytes (known-answer tests, reproducible fixtures).
+    /// Never reuse `random` in production: use [`MessageCrypto::encrypt`].
+    ///
+    /// ```
+    /// use wechat_crypto::MessageCrypto;
+    /// use wechat_types::AppId;
+    ///
+    /// let crypto = MessageCrypto::from_key_text(
+    ///     "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    ///     AppId::new("wxb11529c136998cb6"),
+    /// )?;
+    /// assert_eq!(
+    ///     crypto.encrypt_with_random(*b"aaaabbbbccccdddd", "我是中文abcd123".as_bytes()),
+    ///     "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg=="
+    /// );
+    /// # Ok::<(), wechat_crypto::CryptoError>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `msg` is longer than `u32::MAX` bytes.
+    pub fn encrypt_with_random(&self, random: [u8; 16], msg: &[u8]) -> String {
+        let msg_len = u32::try_from(msg.len()).expect("WeChat messages are shorter than 4 GiB");
+        let appid = self.appid.as_str().as_bytes();
+        let content = HEADER + msg.len() + appid.len();
+        let pad = PAD_BLOCK - content % PAD_BLOCK;
+        let mut buf = Vec::with_capacity(content + pad);
+        buf.extend_from_slice(&random);
+        buf.extend_from_slice(&msg_len.to_be_bytes());
+        buf.extend_from_slice(msg);
+        buf.extend_from_slice(appid);
+        // `pad` is 1..=32, so the cast cannot truncate.
+        buf.resize(content + pad, pad as u8);
+
+        let mut cbc = cbc::Encryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into());
+        for block in buf.chunks_exact_mut(16) {
+            cbc.encrypt_block_mut(block.into());
+        }
+        STANDARD.encode(&buf)
+    }
+
+    /// Decrypts a base64 `Encrypt` text and checks that the message is addressed to this AppID.
+    ///
+    /// The message comes back byte for byte, never trimmed (WeChat's XML keeps a `\n` between
+    /// elements). Authenticate the text first with [`verify_msg_signature`]:
+    /// [`MessageCrypto::decrypt_push`] does both.
+    pub fn decrypt(&self, encrypt: &str) -> Result<Vec<u8>, CryptoError> {
+        let plain = self.open(encrypt)?;
+        let found = &plain.buf[plain.appid_at..plain.content_len];
+        if found != self.appid.as_str().as_bytes() {
+            return Err(CryptoError::AppIdMismatch {
+                expected: self.appid.clone(),
+                found: lossy_prefix(found, MAX_REPORTED_APPID),
+            });
+        }
+        Ok(plain.into_message())
+    }
+
+    /// Decrypts without checking the AppID and returns the message with the AppID found in it
+    /// (lossy UTF-8), for diagnostics such as "this push is for another account".
+    pub fn decrypt_unchecked(&self, encrypt: &str) -> Result<(Vec<u8>, String), CryptoError> {
+        let plain = self.open(encrypt)?;
+        let appid =
+            String::from_utf8_lossy(&plain.buf[plain.appid_at..plain.content_len]).into_owned();
+        Ok((plain.into_message(), appid))
+    }
+
+    /// Reads an encrypted push body (safe or compat mode), checks its `msg_signature` from the
+    /// query string and decrypts it: the plaintext push XML.
+    pub fn decrypt_push(
+        &self,
+        token: &ServerToken,
+        timestamp: &str,
+        nonce: &str,
+        msg_signature: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let envelope = EncryptedEnvelope::parse(body)?;
+        verify_msg_signature(token, timestamp, nonce, &envelope.encrypt, msg_signature)?;
+        self.decrypt(&envelope.encrypt)
+    }
+
+    /// Encrypts a passive reply and wraps it in the reply envelope, signed with `token`,
+    /// `timestamp` and `nonce`: the whole response body.
+    pub fn encrypt_reply(
+        &self,
+        token: &ServerToken,
+        reply_xml: &str,
+        timestamp: i64,
+        nonce: &str,
+    ) -> String {
+        let encrypt = self.encrypt(reply_xml.as_bytes());
+        let signature = msg_signature(token, &timestamp.to_string(), nonce, &encrypt);
+        render_reply_envelope(&encrypt, &signature, timestamp, nonce)
+    }
+
+    /// The other side of [`MessageCrypto::encrypt_reply`]: reads a reply envelope, checks its
+    /// `MsgSignature` and decrypts it. This is what WeChat does with a reply (and what a fake
+    /// WeChat server needs).
+    pub fn decrypt_reply(&self, token: &ServerToken, body: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let reply = ReplyEnvelope::parse(body)?;
+        verify_msg_signature(
+            token,
+            &reply.timestamp,
+            &reply.nonce,
+            &reply.encrypt,
+            &reply.msg_signature,
+        )?;
+        self.decrypt(&reply.encrypt)
+    }
+
+    /// The other side of [`MessageCrypto::decrypt_push`]: encrypts a plaintext push as WeChat
+    /// does in safe mode, for the account `to_user_name` (its `gh_…` id).
+    pub fn encrypt_push(
+        &self,
+        token: &ServerToken,
+        to_user_name: &str,
+        push_xml: &str,
+        timestamp: &str,
+        nonce: &str,
+    ) -> SealedPush {
+        let envelope = EncryptedEnvelope {
+            to_user_name: Some(to_user_name.to_owned()),
+            encrypt: self.encrypt(push_xml.as_bytes()),
+        };
+        SealedPush {
+            msg_signature: msg_signature(token, timestamp, nonce, &envelope.encrypt),
+            body: envelope.to_xml(),
+        }
+    }
+
+    /// Base64-decodes, decrypts and unpads; finds the message and the AppID.
+    fn open(&self, encrypt: &str) -> Result<Plaintext, CryptoError> {
+        let mut buf = LENIENT_BASE64
+            .decode(encrypt.trim_ascii())
+            .map_err(|err| CryptoError::InvalidBase64(crate::error::Base64Error::new(err)))?;
+        if buf.len() < PAD_BLOCK || buf.len() % 16 != 0 {
+            return Err(CryptoError::InvalidLength(buf.len()));
+        }
+        let total = buf.len();
+        let cbc = cbc::Decryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into());
+        // Blocks are whole (checked above), so unpadding with `NoPadding` cannot fail; the
+        // real, 32-byte padding is checked by hand below.
+        let len = cbc
+            .decrypt_padded_mut::<NoPadding>(&mut buf)
+            .map_err(|_| CryptoError::InvalidLength(total))?
+            .len();
+        let content_len = unpad(&buf[..len]).ok_or(CryptoError::InvalidPadding)?;
+        if content_len < HEADER {
+            return Err(CryptoError::InvalidLengthField);
+        }
+        let mut length = [0u8; 4];
+        length.copy_from_slice(&buf[16..HEADER]);
+        let msg_len = usize::try_from(u32::from_be_bytes(length))
+            .map_err(|_| CryptoError::InvalidLengthField)?;
+        if msg_len > content_len - HEADER {
+            return Err(CryptoError::InvalidLengthField);
+        }
+        Ok(Plaintext {
+            buf,
+            appid_at: HEADER + msg_len,
+            content_len,
+        })
+    }
+}
+
+/// A decrypted, unpadded buffer: `random ‖ len ‖ msg ‖ appid ‖ (padding)`.
+struct Plaintext {
+    buf: Vec<u8>,
+    /// Where the appid starts (= where the message ends).
+    appid_at: usize,
+    /// Where the padding starts.
+    content_len: usize,
+}
+
+impl Plaintext {
+    /// The message, reusing the buffer rather than copying into a new one.
+    fn into_message(mut self) -> Vec<u8> {
+        self.buf.truncate(self.appid_at);
+        self.buf.drain(..HEADER);
+        self.buf
+    }
+}
+
+/// The length of `data` without its PKCS#7 padding to 32-byte blocks, or `None` if the padding is
+/// invalid. `data` is at least 32 bytes. The pad bytes are checked in constant time, so the time
+/// taken says nothing about where a forged padding went wrong.
+fn unpad(data: &[u8]) -> Option<usize> {
+    let tail = &data[data.len() - PAD_BLOCK..];
+    let pad = tail[PAD_BLOCK - 1];
+    let mut ok = pad.ct_gt(&0) & !pad.ct_gt(&(PAD_BLOCK as u8));
+    for (i, &byte) in tail.iter().enumerate() {
+        // Distance from the end: 32 for the first byte of the tail, 1 for the last.
+        let from_end = (PAD_BLOCK - i) as u8;
+        let in_pad = !from_end.ct_gt(&pad);
+        ok &= !in_pad | byte.ct_eq(&pad);
+    }
+    bool::from(ok).then(|| data.len() - usize::from(pad))
+}
+
+/// At most `max` bytes of `bytes` as lossy UTF-8.
+fn lossy_prefix(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crypto(appid: &str) -> MessageCrypto {
+        MessageCrypto::from_key_text(
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            AppId::new(appid),
+        )
+        .unwrap()
+    }
+
+    /// Encrypts raw plaintext bytes (already padded) with the crypto's key, so tests can build
+    /// ciphertexts that `encrypt` never would.
+    fn seal_raw(crypto: &MessageCrypto, plain: &[u8]) -> String {
+        let mut buf = plain.to_vec();
+        let mut cbc =
+            cbc::Encryptor::<Aes256>::inner_iv_init(crypto.cipher.clone(), &crypto.iv.into());
+        for block in buf.chunks_exact_mut(16) {
+            cbc.encrypt_block_mut(block.into());
+        }
+        STANDARD.encode(&buf)
+    }
+
+    #[test]
+    fn unpad_accepts_1_to_32_and_nothing_else() {
+        for pad in 1..=32u8 {
+            let mut data = vec![0xAAu8; 64];
+            let len = data.len();
+            data[len - usize::from(pad)..].fill(pad);
+            assert_eq!(unpad(&data), Some(64 - usize::from(pad)), "pad {pad}");
+            // One wrong byte anywhere inside the pad breaks it.
+            for wrong in len - usize::from(pad)..len - 1 {
+                let mut broken = data.clone();
+                broken[wrong] ^= 1;
+                assert_eq!(unpad(&broken), None, "pad {pad}, byte {wrong}");
+            }
+        }
+        for last in [0u8, 33, 0xff] {
+            let mut data = vec![last; 64];
+            data[63] = last;
+            assert_eq!(unpad(&data), None, "pad {last}");
+        }
+    }
+
+    #[test]
+    fn padding_fills_to_32_byte_blocks() {
+        let crypto = crypto("wx1");
+        for len in 0..=70usize {
+            let msg = vec![b'x'; len];
+            let sealed = crypto.encrypt_with_random([7; 16], &msg);
+            let raw = STANDARD.decode(&sealed).unwrap();
+            let content = HEADER + len + 3;
+            assert_eq!(raw.len(), content + (32 - content % 32), "len {len}");
+            assert_eq!(crypto.decrypt(&sealed).unwrap(), msg);
+        }
+    }
+
+    #[test]
+    fn encrypt_uses_fresh_alphanumeric_random() {
+        let crypto = crypto("wx1");
+        let a = crypto.encrypt(b"same");
+        let b = crypto.encrypt(b"same");
+        assert_ne!(a, b);
+        let (msg, _) = crypto.decrypt_unchecked(&a).unwrap();
+        assert_eq!(msg, b"same");
+    }
+
+    #[test]
+    fn appid_mismatch_is_typed_and_reports_the_found_appid() {
+        let sealed = crypto("wxOTHER").encrypt(b"hi");
+        let err = crypto("wx1").decrypt(&sealed).unwrap_err();
+        match &err {
+            CryptoError::AppIdMismatch { expected, found } => {
+                assert_eq!(expected.as_str(), "wx1");
+                assert_eq!(found, "wxOTHER");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(err.official_code(), -40005);
+        let (msg, appid) = crypto("wx1").decrypt_unchecked(&sealed).unwrap();
+        assert_eq!((msg.as_slice(), appid.as_str()), (&b"hi"[..], "wxOTHER"));
+        // A prefix of the right appid is not the right appid.
+        assert!(matches!(
+            crypto("wx").decrypt(&crypto("wx1").encrypt(b"hi")),
+            Err(CryptoError::AppIdMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn malformed_ciphertexts_get_their_own_errors() {
+        let crypto = crypto("wx1");
+        let cases: &[(&str, i32)] = &[
+            ("@@@@", -40010),
+            ("", -40007),
+            (&STANDARD.encode([0u8; 16]), -40007),
+            (&STANDARD.encode([0u8; 40]), -40007),
+        ];
+        for (input, code) in cases {
+            let err = crypto.decrypt(input).unwrap_err();
+            assert_eq!(err.official_code(), *code, "{input:?}: {err:?}");
+        }
+        // A bad pad byte.
+        let mut plain = [0u8; 32];
+        plain[31] = 0;
+        assert!(matches!(
+            crypto.decrypt(&seal_raw(&crypto, &plain)),
+            Err(CryptoError::InvalidPadding)
+        ));
+        // Valid padding but too short for random + length.
+        let plain = [16u8; 32];
+        assert!(matches!(
+            crypto.decrypt(&seal_raw(&crypto, &plain)),
+            Err(CryptoError::InvalidLengthField)
+        ));
+        // A length field pointing past the end.
+        let mut plain = [0u8; 32];
+        plain[16..20].copy_from_slice(&9u32.to_be_bytes());
+        plain[20..].fill(12);
+        assert!(matches!(
+            crypto.decrypt(&seal_raw(&crypto, &plain)),
+            Err(CryptoError::InvalidLengthField)
+        ));
+        // The largest length field must not overflow anything.
+        plain[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            crypto.decrypt(&seal_raw(&crypto, &plain)),
+            Err(CryptoError::InvalidLengthField)
+        ));
+    }
+
+    #[test]
+    fn lenient_base64_without_padding_or_with_surrounding_whitespace() {
+        let crypto = crypto("wx1");
+        let sealed = crypto.encrypt_with_random([1; 16], b"hello");
+        let unpadded = sealed.trim_end_matches('=');
+        assert_eq!(crypto.decrypt(unpadded).unwrap(), b"hello");
+        assert_eq!(crypto.decrypt(&format!("\n {sealed}\n")).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let text = format!("{:?}", crypto("wx1"));
+        assert_eq!(
+            text,
+            r#"MessageCrypto { appid: AppId("wx1"), key: "[redacted]" }"#
+        );
+    }
+}
