@@ -1,1 +1,50 @@
-fn main() {}
+//! Project automation, in Rust so it runs wherever cargo does: `cargo xtask <command>`.
+//!
+//! - `cargo xtask ci [STEP]`: every check CI runs, in order, stopping at the first failure.
+//! - `cargo xtask bench`: the criterion benches and the loopback load harness.
+//! - `cargo xtask mock [ARGS]`: runs the `wechat-mock` binary (release build).
+//! - `cargo xtask demo`: runs the demo account against wechat-mock.
+
+mod ci;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  ci [STEP]      run every CI check in order, or just STEP (one of: fmt, clippy, test, doc, bench)
+  bench          run the criterion benches (cargo bench -p wechat-benches)
+  mock [ARGS]    run the wechat-mock binary with ARGS (try `cargo xtask mock --help`)
+  help           print this text
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(command) = args.next() else {
+        print!("{HELP}");
+        return ExitCode::SUCCESS;
+    };
+    let rest: Vec<String> = args.collect();
+    let result = match command.as_str() {
+        "ci" => ci::run(rest.first().map(String::as_str)),
+        "bench" => ci::cargo(&["bench", "-p", "wechat-benches"]),
+        "mock" => {
+            let mut argv = vec!["run", "--release", "-p", "wechat-mock", "--"];
+            argv.extend(rest.iter().map(String::as_str));
+            ci::cargo(&argv)
+        }
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
