@@ -30,21 +30,24 @@ pub fn push_text_element(out: &mut String, name: &str, value: impl std::fmt::Dis
 }
 
 fn push_cdata_body(out: &mut String, value: &str) {
-    if !value.contains("]]>") && value.chars().all(is_xml_char) {
-        out.push_str(value);
-        return;
-    }
+    // Drop forbidden characters first: removing one can join `]]` and `>` into a terminator.
+    let filtered;
+    let value = if value.chars().all(is_xml_char) {
+        value
+    } else {
+        filtered = value
+            .chars()
+            .filter(|&c| is_xml_char(c))
+            .collect::<String>();
+        &filtered
+    };
     let mut rest = value;
     while let Some(at) = rest.find("]]>") {
-        push_xml_chars(out, &rest[..at]);
+        out.push_str(&rest[..at]);
         out.push_str("]]]]><![CDATA[>");
         rest = &rest[at + 3..];
     }
-    push_xml_chars(out, rest);
-}
-
-fn push_xml_chars(out: &mut String, value: &str) {
-    out.extend(value.chars().filter(|&c| is_xml_char(c)));
+    out.push_str(rest);
 }
 
 fn is_xml_char(c: char) -> bool {
@@ -60,6 +63,13 @@ mod tests {
         let mut out = String::new();
         push_cdata_element(&mut out, "C", "]]>]]>");
         assert_eq!(out, "<C><![CDATA[]]]]><![CDATA[>]]]]><![CDATA[>]]></C>");
+    }
+
+    #[test]
+    fn a_dropped_character_cannot_form_a_terminator() {
+        let mut out = String::new();
+        push_cdata_element(&mut out, "C", "]\u{0}]>");
+        assert_eq!(out, "<C><![CDATA[]]]]><![CDATA[>]]></C>");
     }
 
     #[test]
