@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::OpenId;
+use crate::xml::Reply;
 
 /// The body of `POST cgi-bin/message/custom/send`: a customer-service message to one user.
 ///
@@ -42,6 +43,89 @@ impl CustomMessage {
             body,
             customservice: None,
         }
+    }
+
+    /// The custom-service message that says what the passive `reply` says, for a reply that
+    /// could not go out in time (the callback's 5-second rule). `None` for
+    /// `transfer_customer_service`, which has no custom-service form.
+    ///
+    /// A music reply without a URL or thumbnail gets empty strings there (the custom-service API
+    /// requires the fields).
+    ///
+    /// ```
+    /// use wechat_types::api::{CustomMessage, CustomMessageBody};
+    /// use wechat_types::xml::Reply;
+    ///
+    /// let msg = CustomMessage::from_reply("oUser".into(), &Reply::text("late answer")).unwrap();
+    /// assert_eq!(msg, CustomMessage::text("oUser".into(), "late answer"));
+    /// assert!(CustomMessage::from_reply(
+    ///     "oUser".into(),
+    ///     &Reply::TransferCustomerService { kf_account: None }
+    /// )
+    /// .is_none());
+    /// ```
+    pub fn from_reply(touser: OpenId, reply: &Reply) -> Option<Self> {
+        let media = |id: &crate::MediaId| MediaContent {
+            media_id: id.as_str().to_owned(),
+        };
+        let body = match reply {
+            Reply::Text { content } => CustomMessageBody::Text {
+                text: TextContent {
+                    content: content.clone(),
+                },
+            },
+            Reply::Image { media_id } => CustomMessageBody::Image {
+                image: media(media_id),
+            },
+            Reply::Voice { media_id } => CustomMessageBody::Voice {
+                voice: media(media_id),
+            },
+            Reply::Video {
+                media_id,
+                title,
+                description,
+            } => CustomMessageBody::Video {
+                video: VideoContent {
+                    media_id: media_id.as_str().to_owned(),
+                    thumb_media_id: None,
+                    title: title.clone(),
+                    description: description.clone(),
+                },
+            },
+            Reply::Music {
+                title,
+                description,
+                music_url,
+                hq_music_url,
+                thumb_media_id,
+            } => CustomMessageBody::Music {
+                music: MusicContent {
+                    title: title.clone(),
+                    description: description.clone(),
+                    musicurl: music_url.clone().unwrap_or_default(),
+                    hqmusicurl: hq_music_url.clone().unwrap_or_default(),
+                    thumb_media_id: thumb_media_id
+                        .as_ref()
+                        .map(|id| id.as_str().to_owned())
+                        .unwrap_or_default(),
+                },
+            },
+            Reply::News { articles } => CustomMessageBody::News {
+                news: NewsContent {
+                    articles: articles
+                        .iter()
+                        .map(|a| CustomArticle {
+                            title: a.title.clone(),
+                            description: a.description.clone(),
+                            url: a.url.clone(),
+                            picurl: a.pic_url.clone(),
+                        })
+                        .collect(),
+                },
+            },
+            Reply::TransferCustomerService { .. } => return None,
+        };
+        Some(Self::new(touser, body))
     }
 }
 
@@ -252,6 +336,72 @@ pub struct MiniprogramContent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reply_but_transfer_has_a_custom_form() {
+        use crate::xml::Article;
+        let cases = [
+            (Reply::text("t"), Some("text")),
+            (Reply::image("m"), Some("image")),
+            (
+                Reply::Voice {
+                    media_id: "m".into(),
+                },
+                Some("voice"),
+            ),
+            (
+                Reply::Video {
+                    media_id: "m".into(),
+                    title: Some("t".into()),
+                    description: None,
+                },
+                Some("video"),
+            ),
+            (
+                Reply::Music {
+                    title: None,
+                    description: None,
+                    music_url: Some("u".into()),
+                    hq_music_url: None,
+                    thumb_media_id: Some("th".into()),
+                },
+                Some("music"),
+            ),
+            (
+                Reply::news(vec![Article {
+                    title: "a".into(),
+                    pic_url: "p".into(),
+                    ..Article::default()
+                }]),
+                Some("news"),
+            ),
+            (Reply::TransferCustomerService { kf_account: None }, None),
+        ];
+        for (reply, expected) in cases {
+            let msg = CustomMessage::from_reply("o1".into(), &reply);
+            assert_eq!(
+                msg.as_ref().map(|m| m.body.msg_type()),
+                expected,
+                "{reply:?}"
+            );
+            if let Some(msg) = msg {
+                assert_eq!(msg.touser, "o1");
+            }
+        }
+        let news = CustomMessage::from_reply(
+            "o1".into(),
+            &Reply::news(vec![Article {
+                title: "a".into(),
+                pic_url: "p".into(),
+                ..Article::default()
+            }]),
+        )
+        .unwrap();
+        let CustomMessageBody::News { news } = news.body else {
+            panic!("news")
+        };
+        assert_eq!(news.articles[0].picurl, "p");
+    }
 
     #[test]
     fn every_msgtype_round_trips_with_its_tag() {

@@ -11,7 +11,11 @@ mod qrcode;
 mod token;
 mod user;
 
-pub use custom::{CustomArticle, CustomMessage, CustomMessageBody, KfAccount, MenuOption};
+pub use custom::{
+    ArticleIdContent, CardContent, CustomArticle, CustomMessage, CustomMessageBody, KfAccount,
+    MediaContent, MenuOption, MiniprogramContent, MsgMenuContent, MusicContent, NewsContent,
+    TextContent, VideoContent,
+};
 pub use menu::{
     Button, ButtonType, ConditionalMenu, CurrentMenu, MatchRule, Menu, MenuError, MenuIdResponse,
     MenuInfo, TryMatchRequest,
