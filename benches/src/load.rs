@@ -1,0 +1,227 @@
+//! A closed-loop HTTP/1.1 load generator over loopback: a fixed number of keep-alive connections,
+//! each sending the next request as soon as the previous answer arrived, for a fixed time.
+//! Requests are taken round-robin from a set prepared beforehand (pre-signed, pre-encrypted), so
+//! the generator spends its time on I/O, not on building requests.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// How hard and how long to push.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadConfig {
+    /// Concurrent keep-alive connections.
+    pub connections: usize,
+    /// Time measured.
+    pub duration: Duration,
+    /// Time run first and not measured.
+    pub warmup: Duration,
+}
+
+/// One request to send: method, path and query, headers, body.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    /// `GET`, `POST`…
+    pub method: http::Method,
+    /// Path and query.
+    pub path_and_query: String,
+    /// `Content-Type`, when there is a body.
+    pub content_type: Option<&'static str>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl PreparedRequest {
+    /// A GET of `path_and_query`.
+    pub fn get(path_and_query: impl Into<String>) -> Self {
+        Self {
+            method: http::Method::GET,
+            path_and_query: path_and_query.into(),
+            content_type: None,
+            body: Bytes::new(),
+        }
+    }
+
+    /// A POST of `body` to `path_and_query`.
+    pub fn post(
+        path_and_query: impl Into<String>,
+        content_type: &'static str,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            method: http::Method::POST,
+            path_and_query: path_and_query.into(),
+            content_type: Some(content_type),
+            body: body.into(),
+        }
+    }
+}
+
+/// What one run measured.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// Which target.
+    pub name: String,
+    /// Answers received in the measured window.
+    pub requests: u64,
+    /// Answers that were not 2xx, or connections that failed, in the measured window.
+    pub errors: u64,
+    /// Answers a second.
+    pub rps: f64,
+    /// Latency percentiles.
+    pub p50: Duration,
+    /// 99th percentile.
+    pub p99: Duration,
+    /// 99.9th percentile.
+    pub p999: Duration,
+}
+
+/// Runs `requests` against `addr` and reports. `check` decides whether an answer counts as good.
+pub async fn run(
+    name: &str,
+    addr: SocketAddr,
+    requests: Arc<Vec<PreparedRequest>>,
+    config: LoadConfig,
+    check: fn(http::StatusCode, &[u8]) -> bool,
+) -> LoadReport {
+    assert!(
+        !requests.is_empty(),
+        "a load run needs at least one request"
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let measure_from = start + config.warmup;
+    let stop_at = measure_from + config.duration;
+    let mut workers = Vec::with_capacity(config.connections);
+    for _ in 0..config.connections {
+        let requests = Arc::clone(&requests);
+        let next = Arc::clone(&next);
+        workers.push(tokio::spawn(async move {
+            connection_loop(addr, &requests, &next, measure_from, stop_at, check).await
+        }));
+    }
+    let mut latencies: Vec<u32> = Vec::new();
+    let mut errors = 0u64;
+    for worker in workers {
+        if let Ok((mut lat, err)) = worker.await {
+            latencies.append(&mut lat);
+            errors += err;
+        } else {
+            errors += 1;
+        }
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| -> Duration {
+        if latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        Duration::from_nanos(u64::from(latencies[idx]))
+    };
+    let requests = latencies.len() as u64 + errors;
+    LoadReport {
+        name: name.to_owned(),
+        requests,
+        errors,
+        rps: requests as f64 / config.duration.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+        p999: pct(0.999),
+    }
+}
+
+/// One connection: send, await, record, repeat until `stop_at`. Reconnects after a failure.
+async fn connection_loop(
+    addr: SocketAddr,
+    requests: &[PreparedRequest],
+    next: &AtomicUsize,
+    measure_from: Instant,
+    stop_at: Instant,
+    check: fn(http::StatusCode, &[u8]) -> bool,
+) -> (Vec<u32>, u64) {
+    let mut latencies = Vec::with_capacity(1 << 16);
+    let mut errors = 0u64;
+    'reconnect: while Instant::now() < stop_at {
+        let Ok(stream) = TcpStream::connect(addr).await else {
+            if Instant::now() >= measure_from {
+                errors += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok((mut sender, conn)) = http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await
+        else {
+            errors += 1;
+            continue;
+        };
+        tokio::spawn(conn);
+        loop {
+            let now = Instant::now();
+            if now >= stop_at {
+                break 'reconnect;
+            }
+            let prepared = &requests[next.fetch_add(1, Ordering::Relaxed) % requests.len()];
+            let mut builder = http::Request::builder()
+                .method(prepared.method.clone())
+                .uri(prepared.path_and_query.as_str())
+                .header(http::header::HOST, addr.to_string());
+            if let Some(ct) = prepared.content_type {
+                builder = builder.header(http::header::CONTENT_TYPE, ct);
+            }
+            let Ok(request) = builder.body(Full::new(prepared.body.clone())) else {
+                errors += 1;
+                continue;
+            };
+            let sent = Instant::now();
+            let outcome = match sender.send_request(request).await {
+                Ok(response) => {
+                    let status = response.status();
+                    match response.into_body().collect().await {
+                        Ok(body) => Some(check(status, &body.to_bytes())),
+                        Err(_) => None,
+                    }
+                }
+                Err(_) => None,
+            };
+            let elapsed = sent.elapsed();
+            let measured = sent >= measure_from;
+            match outcome {
+                Some(true) if measured => {
+                    latencies.push(u32::try_from(elapsed.as_nanos()).unwrap_or(u32::MAX));
+                }
+                Some(true) => {}
+                Some(false) if measured => errors += 1,
+                Some(false) => {}
+                None => {
+                    if measured {
+                        errors += 1;
+                    }
+                    continue 'reconnect;
+                }
+            }
+        }
+    }
+    (latencies, errors)
+}
+
+/// The resident set size of this process in KiB, from `/proc/self/status` (0 elsewhere).
+pub fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
