@@ -1,0 +1,5 @@
+//! Integration tests of wechat-oauth: exact URLs, state properties, and the whole flow against
+//! wechat-mock, in process and over loopback.
+
+mod state_props;
+mod urls;
