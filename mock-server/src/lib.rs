@@ -1,0 +1,89 @@
+//! A faithful offline fake of the WeChat Official Account servers (微信公众号), for tests, CI and
+//! frontend work: the OAuth pages, the `sns` and `cgi-bin` APIs with WeChat's errcodes and
+//! lifetimes, generated users with avatars, a controllable clock, injectable faults and a request
+//! log. A library first (port 0, shut down on drop, in-process calls), plus the `wechat-mock`
+//! binary.
+//!
+//! ```
+//! use wechat_mock::MockServer;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let mock = MockServer::start().await; // 127.0.0.1:<free port>, demo app, 5 fake users
+//! let app = mock.app();
+//! let user = &mock.users()[0];
+//!
+//! // The OAuth flow: the authorize page redirects at once to a client that does not ask for HTML.
+//! let authorize = format!(
+//!     "/connect/oauth2/authorize?appid={}&redirect_uri=https%3A%2F%2Fexample.com%2Fcb\
+//!      &response_type=code&scope=snsapi_userinfo&state=xyz",
+//!     app.appid
+//! );
+//! let get = |uri: String| http::Request::get(uri).body(bytes::Bytes::new()).unwrap();
+//! let redirect = mock.handle(get(authorize)).await;
+//! assert_eq!(redirect.status(), 302);
+//! let location = redirect.headers()["location"].to_str().unwrap();
+//! let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();
+//!
+//! let exchange = format!(
+//!     "/sns/oauth2/access_token?appid={}&secret={}&code={code}&grant_type=authorization_code",
+//!     app.appid,
+//!     app.secret.expose_secret()
+//! );
+//! let token: wechat_types::api::SnsToken =
+//!     serde_json::from_slice(mock.handle(get(exchange.clone())).await.body()).unwrap();
+//! assert_eq!(token.openid, user.openid);
+//!
+//! // Codes are single use, like on WeChat.
+//! let again: wechat_types::ApiStatus =
+//!     serde_json::from_slice(mock.handle(get(exchange)).await.body()).unwrap();
+//! assert_eq!(again.errcode, wechat_types::ErrCode::CODE_BEEN_USED);
+//! # }
+//! ```
+//!
+//! # Faithful to WeChat
+//!
+//! Errors are HTTP 200 with `{"errcode":N,"errmsg":"<WeChat's text> rid: <id>"}`; unknown paths
+//! answer 48001 the same way (WeChat has no JSON 404); malformed JSON bodies answer 47001, `\u`
+//! escaped non-ASCII 40033, oversized bodies (over 1 MiB) 47001; nothing answers a 5xx unless a
+//! fault asks for one. Every `cgi-bin` API answers 41001 without `access_token`, 40014 for a
+//! string that is not a token, 40001 for an unknown or replaced token and 42001 for an expired
+//! one. The lifetimes (PROTOCOL.md 4.3) run on a mock clock that
+//! [`MockServer::advance_clock`] moves. Each endpoint module documents its state machine.
+//!
+//! # Memory
+//!
+//! Expired codes and tokens are swept every 10 mock seconds or 4 096 calls (and after each clock
+//! move); every store has a hard cap, the request and message logs keep their last entries, so a
+//! long run stays bounded ([`MockServer::stats`]).
+
+mod api;
+mod bounded;
+mod clock;
+mod config;
+mod control;
+mod fake;
+mod fault;
+mod html;
+mod log;
+mod reply;
+mod router;
+mod server;
+mod state;
+
+pub use config::{ConfigError, MockApp, MockUser};
+pub use fault::Fault;
+pub use log::{RecordedRequest, SentMessage};
+pub use server::{MockServer, MockServerBuilder, MockService, StartError};
+pub use state::MockStats;
+
+/// An error and its causes on one line (`outer: inner: root`), for messages meant for people.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
