@@ -1,10 +1,12 @@
 //! The one error type of every call: API errors keep their errcode; causes go through `source()`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use http::StatusCode;
 use wechat_types::ErrCode;
 
+use crate::store::{CredentialKind, StoreError};
 use crate::transport::TransportError;
 
 /// Anything that can go wrong with a call.
@@ -56,6 +58,23 @@ pub enum Error {
     /// The token store failed (Redis unreachable…).
     #[error("token store failed")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Obtaining the access_token or jsapi_ticket failed. Every caller that waited for the same
+    /// fetch gets this error, sharing one cause (an [`Error::Api`] from the token endpoint, a
+    /// transport failure…). [`Error::api_code`] and [`Error::is_retryable`] look through it.
+    #[error("could not obtain the {kind}")]
+    Credential {
+        /// Which credential.
+        kind: CredentialKind,
+        /// Why, shared by every waiter of the fetch.
+        #[source]
+        source: Arc<Error>,
+    },
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        Error::Store(Box::new(error))
+    }
 }
 
 /// A non-zero `errcode` answer.
@@ -102,11 +121,13 @@ impl Error {
     pub fn api_code(&self) -> Option<ErrCode> {
         match self {
             Error::Api(api) => Some(api.code),
+            Error::Credential { source, .. } => source.api_code(),
             _ => None,
         }
     }
 
-    /// True when WeChat said the access_token is stale (40001, 40014, 42001).
+    /// True when WeChat said the access_token is stale (40001, 40014, 42001) in answer to an API
+    /// call. A failure to *obtain* a token ([`Error::Credential`]) is never one.
     pub fn is_token_invalid(&self) -> bool {
         matches!(self, Error::Api(api) if api.is_token_invalid())
     }
@@ -118,6 +139,7 @@ impl Error {
             Error::Api(api) => api.is_retryable(),
             Error::Transport { source, .. } => source.is_retryable(),
             Error::HttpStatus { status, .. } => status.is_server_error(),
+            Error::Credential { source, .. } => source.is_retryable(),
             _ => false,
         }
     }
