@@ -3,28 +3,47 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use wechat_client::ClientConfig;
+//! use wechat_client::{ClientConfig, Endpoints};
 //! use wechat_crypto::StateKey;
 //! use wechat_oauth::{Callback, OAuthClient};
-//! use wechat_types::api::Scope;
+//! use wechat_types::api::{Lang, Scope};
 //!
-//! let client = OAuthClient::new(
-//!     "wx520c15f417810387".into(),
-//!     "app-secret".into(),
-//!     ClientConfig::with_default_transport()?,
-//! );
-//! // The state binds the browser session (its cookie) and expires in ten minutes.
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let mock = wechat_mock::MockServer::start().await;
+//! # let (appid, secret) = (mock.app().appid, mock.app().secret);
+//! // WeChat's hosts by default; here a local wechat-mock.
+//! let config = ClientConfig::with_default_transport()?
+//!     .with_endpoints(Endpoints::single(mock.base_url()));
+//! let client = OAuthClient::new(appid, secret, config);
+//! // Every instance shares this key; states live ten minutes.
 //! let guard = client.state_guard(StateKey::generate(), Duration::from_secs(600));
-//! let state = guard.issue("session-cookie-value");
-//! let url = client.authorize_url("https://example.com/callback", Scope::UserInfo, &state)?;
-//! assert!(url.ends_with("&connect_redirect=1#wechat_redirect"));
+//! let session_id = "value-of-the-session-cookie";
 //!
-//! // WeChat sends the user back to /callback?code=…&state=…
-//! let callback = Callback::from_query(&format!("code=061AbC&state={state}"))?;
-//! guard.verify(callback.state(), "session-cookie-value")?;
-//! assert!(matches!(callback, Callback::Authorized { .. }));
-//! // …then `client.exchange_code(code).await?` and `client.userinfo(…).await?`.
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! // GET /login: send the browser to WeChat with a state bound to its session.
+//! let state = guard.issue(session_id);
+//! let url = client.authorize_url("https://example.com/callback", Scope::UserInfo, &state)?;
+//!
+//! // The user agrees; WeChat redirects to /callback?code=…&state=…
+//! # let location = {
+//! #     let page = url.split('#').next().unwrap();
+//! #     let answer = client.config().send(wechat_client::request::get(page, &[])?).await?;
+//! #     answer.headers()["location"].to_str()?.to_owned()
+//! # };
+//! # let callback_query = location.split_once('?').unwrap().1;
+//! // GET /callback: check the state first, then spend the code (once).
+//! let callback = Callback::from_query(callback_query)?;
+//! guard.verify(callback.state(), session_id)?;
+//! match callback {
+//!     Callback::Authorized { code, .. } => {
+//!         let token = client.exchange_code(&code).await?;
+//!         let user = client.userinfo(&token.access_token, &token.openid, Lang::ZhCn).await?;
+//!         println!("signed in: {} ({})", user.nickname, user.openid);
+//! #       assert_eq!(user.openid, mock.users()[0].openid);
+//!     }
+//!     Callback::Denied { .. } => println!("the user said no"),
+//! }
+//! # Ok(()) }
 //! ```
 //!
 //! What this crate does that WeChat's documentation leaves to each developer:
@@ -43,7 +62,8 @@
 //!   authorization with the OpenID instead of failing with 48001.
 //!
 //! Calls go through [`wechat_client`]'s transport, hosts and clock, so pointing the client at
-//! `wechat-mock` runs the whole flow offline.
+//! `wechat-mock` runs the whole flow offline, as above. `examples/profile.rs` is a small web app
+//! built this way: `cargo run -p wechat-oauth --example profile`.
 
 mod authorize;
 mod callback;

@@ -130,8 +130,9 @@ async fn redirect_uri_with_query_non_ascii_and_fragment_round_trips(via: Via) {
 async fn denial_comes_back_with_the_state_only(via: Via) {
     let h = Harness::start(via).await;
     let state = h.guard.issue(SESSION);
-    // The consent page's "deny" button: the request's fields plus decision=deny.
-    let form = form_urlencoded::Serializer::new(String::new())
+    // The consent page's "deny" button: a GET form with the request's fields and
+    // decision=deny.
+    let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("flow", "authorize")
         .append_pair("appid", h.client.appid().as_str())
         .append_pair("redirect_uri", REDIRECT)
@@ -140,12 +141,8 @@ async fn denial_comes_back_with_the_state_only(via: Via) {
         .append_pair("state", &state)
         .append_pair("decision", "deny")
         .finish();
-    let request = http::Request::post(format!("{}/mock/oauth/confirm", h.mock.base_url()))
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(Bytes::from(form))
+    let request = http::Request::get(format!("{}/mock/oauth/confirm?{query}", h.mock.base_url()))
+        .body(Bytes::new())
         .unwrap();
     let response = h.send(request).await;
     assert_eq!(response.status(), 302);
