@@ -1,0 +1,438 @@
+//! The pure core: (method, query, body) in, an answer out. No sockets; the server shell and the
+//! tower service are thin layers over it.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
+use http::{Method, StatusCode};
+use wechat_crypto::{EncryptedEnvelope, verify_msg_signature, verify_signature};
+use wechat_types::api::CustomMessage;
+use wechat_types::xml::{Message, Reply, ReplyMessage};
+
+use crate::CallbackError;
+use crate::config::{CallbackConfig, ConfigError, Mode};
+use crate::dedupe::{Claim, DedupeStore, MemoryDedupeStore, StoredAnswer};
+use crate::handler::Handler;
+use crate::panic::{CatchPanic, panic_message};
+use crate::query::{PushQuery, Sealing};
+
+/// The callback URL's logic: verifies, decrypts, parses, dedupes, calls the handler within the
+/// reply budget, renders, encrypts and signs the reply.
+///
+/// Cheap to clone (one `Arc`); serve it with [`Callback::into_service`] (hyper and tower) or
+/// [`Server`](crate::Server), or call [`Callback::respond`] from any HTTP framework.
+/// It must run inside a Tokio runtime with the time driver on (the reply budget is a Tokio timer,
+/// and a late handler finishes on a spawned task).
+#[derive(Clone)]
+pub struct Callback {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: CallbackConfig,
+    handler: Arc<dyn Handler>,
+    /// Where seen nonces go when replay protection is on: the dedupe store, or a store of its
+    /// own when dedupe is off.
+    nonce_store: Option<Arc<dyn DedupeStore>>,
+}
+
+/// What the callback answers a request it accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// URL verification passed: the `echostr` to send back verbatim.
+    Echo(String),
+    /// `success`: received, no passive reply (also for retries of a push still being handled,
+    /// and for a handler that ran late or panicked).
+    Success,
+    /// A passive reply document.
+    Reply {
+        /// The body: the reply XML, or its encrypted envelope.
+        body: String,
+        /// True when `body` is the encrypted envelope.
+        encrypted: bool,
+    },
+}
+
+impl Outcome {
+    /// The response body.
+    pub fn body(&self) -> &str {
+        match self {
+            Outcome::Echo(echo) => echo,
+            Outcome::Success => "success",
+            Outcome::Reply { body, .. } => body,
+        }
+    }
+
+    /// The HTTP response: 200 with the body, `text/xml` for a reply and `text/plain` otherwise.
+    pub fn into_response(self) -> http::Response<Bytes> {
+        let (content_type, body) = match self {
+            Outcome::Echo(echo) => (TEXT_PLAIN, Bytes::from(echo)),
+            Outcome::Success => (TEXT_PLAIN, Bytes::from_static(b"success")),
+            Outcome::Reply { body, .. } => (TEXT_XML, Bytes::from(body)),
+        };
+        response(StatusCode::OK, content_type, body)
+    }
+}
+
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const TEXT_XML: HeaderValue = HeaderValue::from_static("text/xml; charset=utf-8");
+
+fn response(status: StatusCode, content_type: HeaderValue, body: Bytes) -> http::Response<Bytes> {
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, content_type);
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+impl CallbackError {
+    /// The HTTP response for this error: its 4xx status and the one-line reason as plain text.
+    pub fn into_response(self) -> http::Response<Bytes> {
+        let mut response = response(self.status(), TEXT_PLAIN, Bytes::from(self.reason()));
+        if let CallbackError::MethodNotAllowed(_) = self {
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, POST"));
+        }
+        response
+    }
+}
+
+/// The handler's future, boxed so it can move to a task if it runs late; it hands the message
+/// back with the answer so the reply can be addressed without a copy.
+type HandlerFuture = CatchPanic<Pin<Box<dyn Future<Output = (Message, Option<Reply>)> + Send>>>;
+
+impl Callback {
+    /// A callback answering with `handler` (a [`Router`](crate::Router), a
+    /// [`handler_fn`](crate::handler_fn) or any [`Handler`]).
+    ///
+    /// Fails when compat or safe mode is set without the EncodingAESKey.
+    pub fn new(config: CallbackConfig, handler: impl Handler) -> Result<Self, ConfigError> {
+        Self::with_shared_handler(config, Arc::new(handler))
+    }
+
+    /// Like [`Callback::new`], with a handler that is already shared.
+    pub fn with_shared_handler(
+        config: CallbackConfig,
+        handler: Arc<dyn Handler>,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let nonce_store = config.replay_protection.then(|| {
+            config
+                .dedupe
+                .clone()
+                .unwrap_or_else(|| Arc::new(MemoryDedupeStore::default()))
+        });
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                handler,
+                nonce_store,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CallbackConfig {
+        &self.inner.config
+    }
+
+    /// Answers one request: 200 with the echo, `success` or the reply; or a 4xx with a one-line
+    /// reason. Never a 5xx, never a panic.
+    ///
+    /// `query` is the raw query string (without `?`).
+    pub async fn respond(
+        &self,
+        method: &Method,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> http::Response<Bytes> {
+        match self.process(method, query, body).await {
+            Ok(outcome) => outcome.into_response(),
+            Err(err) => {
+                log_refusal(&err);
+                err.into_response()
+            }
+        }
+    }
+
+    /// Like [`Callback::respond`], with the outcome typed.
+    pub async fn process(
+        &self,
+        method: &Method,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Result<Outcome, CallbackError> {
+        let config = &self.inner.config;
+        if body.len() > config.body_limit {
+            return Err(CallbackError::BodyTooLarge {
+                limit: config.body_limit,
+            });
+        }
+        let query = PushQuery::parse(query.unwrap_or_default());
+        match *method {
+            Method::GET => self.verify_url(&query).await,
+            Method::POST => self.push(&query, body).await,
+            _ => Err(CallbackError::MethodNotAllowed(method.clone())),
+        }
+    }
+
+    /// `GET`: the URL verification WeChat runs when the callback URL is saved.
+    async fn verify_url(&self, query: &PushQuery<'_>) -> Result<Outcome, CallbackError> {
+        let echostr = PushQuery::require(&query.echostr, "echostr")?;
+        self.authenticate(query).await?;
+        Ok(Outcome::Echo(echostr.to_owned()))
+    }
+
+    /// Checks `signature`, the timestamp window and the nonce; returns timestamp and nonce.
+    async fn authenticate<'q>(
+        &self,
+        query: &'q PushQuery<'q>,
+    ) -> Result<(&'q str, &'q str), CallbackError> {
+        let config = &self.inner.config;
+        let signature = PushQuery::require(&query.signature, "signature")?;
+        let timestamp = PushQuery::require(&query.timestamp, "timestamp")?;
+        let nonce = PushQuery::require(&query.nonce, "nonce")?;
+        verify_signature(&config.token, timestamp, nonce, signature)
+            .map_err(CallbackError::Signature)?;
+        if let Some(window) = config.timestamp_window {
+            let sent: i64 = timestamp
+                .trim()
+                .parse()
+                .map_err(|_| CallbackError::InvalidTimestamp)?;
+            let now = config.clock.now();
+            if now.abs_diff(sent) > window.as_secs() {
+                return Err(CallbackError::StaleTimestamp {
+                    timestamp: sent,
+                    now,
+                    window_secs: window.as_secs(),
+                });
+            }
+        }
+        {
+            if let Some(store) = &self.inner.nonce_store {
+                let key = format!("nonce:{timestamp}:{nonce}");
+                let ttl = config.timestamp_window.unwrap_or(config.dedupe_ttl) * 2;
+                match store.claim(&key, ttl).await {
+                    Ok(Claim::New) => {}
+                    Ok(_) => return Err(CallbackError::NonceReplayed),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "nonce store failed; request let through")
+                    }
+                }
+            }
+        }
+        Ok((timestamp, nonce))
+    }
+
+    /// `POST`: a message or event.
+    async fn push(&self, query: &PushQuery<'_>, body: &[u8]) -> Result<Outcome, CallbackError> {
+        let config = &self.inner.config;
+        let (timestamp, nonce) = self.authenticate(query).await?;
+        let encrypted = match (config.mode, query.sealing()?) {
+            (Mode::Plaintext, _) => false,
+            (Mode::Safe, Sealing::Plain) => return Err(CallbackError::EncryptionRequired),
+            (_, Sealing::Aes) => true,
+            (Mode::Auto | Mode::Compat, Sealing::Plain) => false,
+        };
+
+        let decrypted;
+        let xml = if encrypted {
+            let crypto = config
+                .crypto
+                .as_ref()
+                .ok_or(CallbackError::EncryptionNotConfigured)?;
+            let msg_signature = PushQuery::require(&query.msg_signature, "msg_signature")?;
+            let envelope = EncryptedEnvelope::parse(body).map_err(CallbackError::Envelope)?;
+            verify_msg_signature(
+                &config.token,
+                timestamp,
+                nonce,
+                &envelope.encrypt,
+                msg_signature,
+            )
+            .map_err(CallbackError::MsgSignature)?;
+            decrypted = crypto
+                .decrypt(&envelope.encrypt)
+                .map_err(CallbackError::from_decrypt)?;
+            &decrypted[..]
+        } else {
+            body
+        };
+        let msg = Message::parse(xml).map_err(CallbackError::Message)?;
+
+        let answer = self.answer(msg).await;
+        Ok(match answer {
+            StoredAnswer::Success => Outcome::Success,
+            StoredAnswer::Reply(xml) => self.seal(xml, encrypted, nonce),
+        })
+    }
+
+    /// The answer to a message: the stored one for a retry, else the handler's.
+    async fn answer(&self, msg: Message) -> StoredAnswer {
+        let config = &self.inner.config;
+        let Some(store) = &config.dedupe else {
+            return self.run_handler(msg, None).await;
+        };
+        let key = msg.dedupe_key();
+        match store.claim(&key, config.dedupe_ttl).await {
+            Ok(Claim::New) => self.run_handler(msg, Some(key)).await,
+            Ok(Claim::InFlight) => {
+                tracing::debug!(
+                    key,
+                    "retry of a push still being handled; answering success"
+                );
+                StoredAnswer::Success
+            }
+            Ok(Claim::Done(answer)) => {
+                tracing::debug!(key, "retry of a push already answered");
+                answer
+            }
+            Err(err) => {
+                // Answering twice beats not answering.
+                tracing::warn!(key, error = %err, "dedupe store failed; handling without dedupe");
+                self.run_handler(msg, None).await
+            }
+        }
+    }
+
+    /// Runs the handler within the reply budget. A handler still running then finishes on a
+    /// spawned task and its reply goes out through the custom-service sender.
+    async fn run_handler(&self, msg: Message, key: Option<String>) -> StoredAnswer {
+        let handler = Arc::clone(&self.inner.handler);
+        let mut task: HandlerFuture = CatchPanic(Box::pin(async move {
+            let reply = handler.handle(&msg).await;
+            (msg, reply)
+        }));
+        let budget = self.inner.config.reply_budget;
+        let answer = match tokio::time::timeout(budget, &mut task).await {
+            Ok(Ok((msg, Some(reply)))) => {
+                let now = self.inner.config.clock.now();
+                StoredAnswer::Reply(ReplyMessage::answering(&msg, reply, now).to_xml())
+            }
+            Ok(Ok((_, None))) => StoredAnswer::Success,
+            Ok(Err(payload)) => {
+                tracing::error!(
+                    key = key.as_deref().unwrap_or("-"),
+                    panic = panic_message(&*payload),
+                    "handler panicked; answering success"
+                );
+                StoredAnswer::Success
+            }
+            Err(_elapsed) => {
+                tracing::info!(
+                    key = key.as_deref().unwrap_or("-"),
+                    budget_ms = budget.as_millis() as u64,
+                    "handler is past the reply budget; answering success, reply follows by custom-service message"
+                );
+                let inner = Arc::clone(&self.inner);
+                tokio::spawn(finish_late(inner, task, key));
+                return StoredAnswer::Success;
+            }
+        };
+        if let (Some(key), Some(store)) = (key, &self.inner.config.dedupe) {
+            let ttl = self.inner.config.dedupe_ttl;
+            if let Err(err) = store.complete(&key, answer.clone(), ttl).await {
+                tracing::warn!(key, error = %err, "dedupe store failed to keep the answer");
+            }
+        }
+        answer
+    }
+
+    /// The response body for a reply document: encrypted and signed when the push was.
+    fn seal(&self, xml: String, encrypted: bool, nonce: &str) -> Outcome {
+        let config = &self.inner.config;
+        match (&config.crypto, encrypted) {
+            (Some(crypto), true) => Outcome::Reply {
+                body: crypto.encrypt_reply(&config.token, &xml, config.clock.now(), nonce),
+                encrypted: true,
+            },
+            _ => Outcome::Reply {
+                body: xml,
+                encrypted: false,
+            },
+        }
+    }
+
+    /// Serves the callback as a hyper and tower service.
+    pub fn into_service(self) -> crate::CallbackService {
+        crate::CallbackService::new(self)
+    }
+}
+
+/// Waits for a handler that missed the reply budget and sends its reply as a custom-service
+/// message. Retries meanwhile are answered `success` (the key stays in flight), and after it too.
+async fn finish_late(inner: Arc<Inner>, task: HandlerFuture, key: Option<String>) {
+    let key_text = key.as_deref().unwrap_or("-");
+    match task.await {
+        Ok((msg, Some(reply))) => deliver_late(&inner, &msg, &reply, key_text).await,
+        Ok((_, None)) => tracing::debug!(key = key_text, "late handler finished with no reply"),
+        Err(payload) => tracing::error!(
+            key = key_text,
+            panic = panic_message(&*payload),
+            "late handler panicked"
+        ),
+    }
+    if let (Some(key), Some(store)) = (key, &inner.config.dedupe) {
+        let ttl = inner.config.dedupe_ttl;
+        if let Err(err) = store.complete(&key, StoredAnswer::Success, ttl).await {
+            tracing::warn!(key, error = %err, "dedupe store failed to keep the answer");
+        }
+    }
+}
+
+async fn deliver_late(inner: &Inner, msg: &Message, reply: &Reply, key: &str) {
+    let Some(custom) = CustomMessage::from_reply(msg.from.clone(), reply) else {
+        tracing::warn!(
+            key,
+            reply_type = reply.msg_type(),
+            "late reply has no custom-service form; dropped"
+        );
+        return;
+    };
+    let Some(sender) = &inner.config.custom_service else {
+        tracing::warn!(
+            key,
+            openid = %msg.from,
+            reply_type = reply.msg_type(),
+            "late reply dropped: no custom-service sender is configured"
+        );
+        return;
+    };
+    match sender.send_custom(&custom).await {
+        Ok(()) => tracing::debug!(key, "late reply sent by custom-service message"),
+        Err(err) => tracing::warn!(
+            key,
+            openid = %msg.from,
+            error = %err,
+            "late reply could not be sent by custom-service message"
+        ),
+    }
+}
+
+fn log_refusal(err: &CallbackError) {
+    match err {
+        CallbackError::EncryptionNotConfigured
+        | CallbackError::EncryptionRequired
+        | CallbackError::WrongAppId(_) => {
+            tracing::warn!(status = err.status().as_u16(), reason = %err.reason(), "callback request refused; check the configuration");
+        }
+        _ => {
+            tracing::debug!(status = err.status().as_u16(), reason = %err.reason(), "callback request refused")
+        }
+    }
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callback")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}

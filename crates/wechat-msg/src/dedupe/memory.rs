@@ -1,0 +1,236 @@
+//! The in-process dedupe store: a map with a TTL per key, bounded in size.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use super::{Claim, DedupeStore, StoreError, StoredAnswer};
+
+/// The default dedupe store: keys in a map, each living for its TTL, at most `capacity` of them.
+///
+/// Expired keys are swept as new ones come in (amortized O(1) per claim, no background task).
+/// When the store is full the oldest key is dropped first: WeChat's retries come within seconds,
+/// so old keys are the least useful. Serves one process; several instances behind one URL need a
+/// shared store (`RedisDedupeStore`, feature `redis`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// use wechat_msg::dedupe::{Claim, DedupeStore, MemoryDedupeStore, StoredAnswer};
+///
+/// let store = MemoryDedupeStore::new(10_000);
+/// let ttl = Duration::from_secs(60);
+/// assert_eq!(store.claim("msg:1", ttl).await.unwrap(), Claim::New);
+/// assert_eq!(store.claim("msg:1", ttl).await.unwrap(), Claim::InFlight);
+/// store.complete("msg:1", StoredAnswer::Success, ttl).await.unwrap();
+/// assert_eq!(store.claim("msg:1", ttl).await.unwrap(), Claim::Done(StoredAnswer::Success));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct MemoryDedupeStore {
+    capacity: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: HashMap<Arc<str>, Entry>,
+    /// Keys in claim order, with the generation they were claimed under. A record whose
+    /// generation no longer matches its entry is stale (the key expired and was claimed again).
+    order: VecDeque<(u64, Arc<str>)>,
+    next_generation: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    generation: u64,
+    expires_at: Instant,
+    answer: Option<StoredAnswer>,
+}
+
+/// Default number of keys kept: a busy account's retries over a minute, with room to spare.
+const DEFAULT_CAPACITY: usize = 100_000;
+
+impl MemoryDedupeStore {
+    /// A store keeping at most `capacity` keys (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// How many keys are held now (expired ones not yet swept included).
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// True when no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // The map stays consistent whatever panicked while holding it: every update is a single
+        // insert or remove.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn claim_now(&self, key: &str, ttl: Duration, now: Instant) -> Claim {
+        let mut inner = self.lock();
+        inner.sweep(now);
+        if let Some(entry) = inner.entries.get(key)
+            && entry.expires_at > now
+        {
+            return match &entry.answer {
+                Some(answer) => Claim::Done(answer.clone()),
+                None => Claim::InFlight,
+            };
+        }
+        while inner.entries.len() >= self.capacity && inner.evict_oldest() {}
+        let generation = inner.next_generation;
+        inner.next_generation += 1;
+        let key: Arc<str> = Arc::from(key);
+        inner.order.push_back((generation, Arc::clone(&key)));
+        inner.entries.insert(
+            key,
+            Entry {
+                generation,
+                expires_at: now + ttl,
+                answer: None,
+            },
+        );
+        Claim::New
+    }
+}
+
+impl Default for MemoryDedupeStore {
+    fn default() -> Self {
+        Self::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl Inner {
+    /// Drops expired keys from the front of the claim order.
+    fn sweep(&mut self, now: Instant) {
+        while let Some((generation, key)) = self.order.front() {
+            match self.entries.get(key) {
+                Some(entry) if entry.generation == *generation && entry.expires_at > now => break,
+                Some(entry) if entry.generation == *generation => {
+                    self.entries.remove(key);
+                }
+                // A stale record: the entry it pointed at is gone or was claimed again.
+                _ => {}
+            }
+            self.order.pop_front();
+        }
+    }
+
+    /// Drops the oldest key. False when nothing is left to drop.
+    fn evict_oldest(&mut self) -> bool {
+        let Some((generation, key)) = self.order.pop_front() else {
+            return false;
+        };
+        if self
+            .entries
+            .get(&key)
+            .is_some_and(|entry| entry.generation == generation)
+        {
+            self.entries.remove(&key);
+        }
+        true
+    }
+}
+
+#[async_trait]
+impl DedupeStore for MemoryDedupeStore {
+    async fn claim(&self, key: &str, ttl: Duration) -> Result<Claim, StoreError> {
+        Ok(self.claim_now(key, ttl, Instant::now()))
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        answer: StoredAnswer,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        // The key keeps the lifetime of its claim: retries stop within seconds of the first try.
+        if let Some(entry) = self.lock().entries.get_mut(key) {
+            entry.answer = Some(answer);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TTL: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_key_expires_after_its_ttl_and_can_be_claimed_again() {
+        let store = MemoryDedupeStore::new(10);
+        let t0 = Instant::now();
+        assert_eq!(store.claim_now("k", TTL, t0), Claim::New);
+        assert_eq!(
+            store.claim_now("k", TTL, t0 + Duration::from_secs(59)),
+            Claim::InFlight
+        );
+        assert_eq!(
+            store.claim_now("k", TTL, t0 + Duration::from_secs(61)),
+            Claim::New
+        );
+        // The stale record of the first claim must not remove the second one.
+        assert_eq!(
+            store.claim_now("other", TTL, t0 + Duration::from_secs(62)),
+            Claim::New
+        );
+        assert_eq!(
+            store.claim_now("k", TTL, t0 + Duration::from_secs(63)),
+            Claim::InFlight
+        );
+    }
+
+    #[test]
+    fn expired_keys_are_swept() {
+        let store = MemoryDedupeStore::new(1000);
+        let t0 = Instant::now();
+        for i in 0..100 {
+            store.claim_now(&format!("k{i}"), TTL, t0);
+        }
+        assert_eq!(store.len(), 100);
+        store.claim_now("late", TTL, t0 + TTL + Duration::from_secs(1));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn stays_within_capacity_dropping_the_oldest() {
+        let store = MemoryDedupeStore::new(3);
+        let t0 = Instant::now();
+        for key in ["a", "b", "c", "d"] {
+            assert_eq!(store.claim_now(key, TTL, t0), Claim::New);
+        }
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.claim_now("a", TTL, t0), Claim::New);
+        assert_eq!(store.claim_now("d", TTL, t0), Claim::InFlight);
+    }
+
+    #[tokio::test]
+    async fn completed_keys_return_their_answer() {
+        let store = MemoryDedupeStore::default();
+        assert_eq!(store.claim("k", TTL).await.unwrap(), Claim::New);
+        let answer = StoredAnswer::Reply("<xml/>".into());
+        store.complete("k", answer.clone(), TTL).await.unwrap();
+        assert_eq!(store.claim("k", TTL).await.unwrap(), Claim::Done(answer));
+        // Completing an unknown key is harmless.
+        store
+            .complete("nope", StoredAnswer::Success, TTL)
+            .await
+            .unwrap();
+        assert_eq!(store.claim("nope", TTL).await.unwrap(), Claim::New);
+    }
+}

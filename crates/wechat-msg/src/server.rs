@@ -1,0 +1,153 @@
+//! A ready HTTP/1.1 server for the callback, for when there is no web framework around it.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::{Callback, CallbackService};
+
+/// An HTTP/1.1 server for one [`Callback`], with a header read timeout, a body timeout, a body
+/// limit and graceful shutdown.
+///
+/// ```no_run
+/// # async fn run(callback: wechat_msg::Callback) -> std::io::Result<()> {
+/// use wechat_msg::Server;
+///
+/// let server = Server::bind("127.0.0.1:8080", callback).await?.path("/wechat");
+/// println!("listening on {}", server.local_addr()?);
+/// server.run_until(async { tokio::signal::ctrl_c().await.ok(); }).await
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    service: CallbackService,
+    header_read_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl Server {
+    /// Default time a client has to send the request head.
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default time open requests get to finish after shutdown is asked for.
+    pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Listens on `addr` (port 0 for any free port).
+    pub async fn bind(addr: impl ToSocketAddrs, callback: Callback) -> io::Result<Self> {
+        Ok(Self::from_listener(
+            TcpListener::bind(addr).await?,
+            callback,
+        ))
+    }
+
+    /// Serves on a listener bound already.
+    pub fn from_listener(listener: TcpListener, callback: Callback) -> Self {
+        Self {
+            listener,
+            service: CallbackService::new(callback),
+            header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Answers only requests to `path` (others get 404). By default every path is the callback.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.service = self.service.only_path(path);
+        self
+    }
+
+    /// How long a client may take to send the request head before the connection is closed.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a client may take to send the body before it is answered 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.service = self.service.body_timeout(timeout);
+        self
+    }
+
+    /// How long open requests get to finish once shutdown is asked for.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Serves until the process ends.
+    pub async fn run(self) -> io::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `signal` completes, then stops accepting, lets open requests finish (up to
+    /// the shutdown timeout) and returns.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) -> io::Result<()> {
+        let graceful = GracefulShutdown::new();
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        let mut signal = std::pin::pin!(signal);
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                () = &mut signal => break,
+            };
+            let (stream, peer) = match accepted {
+                Ok(conn) => conn,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let conn = builder.serve_connection(TokioIo::new(stream), self.service.clone());
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(err) = conn.await {
+                    tracing::debug!(%peer, error = %err, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        if tokio::time::timeout(self.shutdown_timeout, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown timeout reached with connections still open");
+        }
+        Ok(())
+    }
+}
+
+/// Serves `callback` on `addr` at every path until Ctrl-C, then shuts down gracefully.
+///
+/// ```no_run
+/// # async fn run(callback: wechat_msg::Callback) -> std::io::Result<()> {
+/// wechat_msg::serve("0.0.0.0:8080", callback).await
+/// # }
+/// ```
+pub async fn serve(addr: impl ToSocketAddrs, callback: Callback) -> io::Result<()> {
+    let server = Server::bind(addr, callback).await?;
+    tracing::info!(addr = %server.local_addr()?, "wechat callback listening");
+    server
+        .run_until(async {
+            if let Err(err) = tokio::signal::ctrl_c().await {
+                tracing::warn!(error = %err, "cannot listen for Ctrl-C; serving until killed");
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+}
