@@ -25,10 +25,12 @@ pub struct OAuthToken {
     /// client's clock, so it errs early.
     pub expires_at: i64,
     /// The user's UnionID, when the app is bound to an open-platform account.
+    #[serde(default)]
     pub unionid: Option<UnionId>,
     /// True when the user is in snapshot mode: browsing a shared page in WeChat's single-page
     /// preview, without having authorized. Such a user has no real profile; ask them to open
     /// the page fully.
+    #[serde(default)]
     pub is_snapshot_user: bool,
 }
 
@@ -166,5 +168,8 @@ mod tests {
         );
         let stored = serde_json::to_string(&token).unwrap();
         assert_eq!(serde_json::from_str::<OAuthToken>(&stored).unwrap(), token);
+        // The optional fields may be missing from what was stored.
+        let minimal = r#"{"access_token":"A","refresh_token":"R","openid":"o1","scopes":["snsapi_login"],"expires_at":7205}"#;
+        assert_eq!(serde_json::from_str::<OAuthToken>(minimal).unwrap(), token);
     }
 }
