@@ -438,6 +438,34 @@ mod tests {
     }
 
     #[test]
+    fn requests_trigger_sweeps_by_time_and_by_count() {
+        let mut state = State::new(&setup(), 0);
+        let code = |expires_at| CodeRecord {
+            appid: "wx".into(),
+            openid: "o".into(),
+            scope: Scope::Base,
+            expires_at,
+            used: false,
+        };
+        // Long dead: any sweep removes it.
+        state.codes.insert("a".into(), code(-10_000));
+        // Within 10 s and 4096 calls of the last sweep: no sweep.
+        state.maybe_sweep(SWEEP_EVERY_SECS - 1);
+        assert_eq!(state.codes.len(), 1);
+        state.maybe_sweep(SWEEP_EVERY_SECS);
+        assert_eq!(state.codes.len(), 0);
+        // By count, even when the clock stands still.
+        let now = SWEEP_EVERY_SECS;
+        state.codes.insert("b".into(), code(-10_000));
+        for _ in 0..SWEEP_EVERY_OPS - 1 {
+            state.maybe_sweep(now);
+        }
+        assert_eq!(state.codes.len(), 1);
+        state.maybe_sweep(now);
+        assert_eq!(state.codes.len(), 0);
+    }
+
+    #[test]
     fn sweep_forgets_old_codes() {
         let mut state = State::new(&setup(), 0);
         state.codes.insert(
