@@ -1,6 +1,6 @@
 //! The layer every outgoing call to WeChat goes through: a [`Client`] per official account with
 //! its credentials (the base access_token and the jsapi_ticket, cached in a
-//! [`TokenStore`](store::TokenStore) shared by every instance, refreshed by one fetcher at a
+//! [`TokenStore`] shared by every instance, refreshed by one fetcher at a
 //! time) and the server-side APIs (menu, customer-service messages, user info, JS-SDK config),
 //! over a pluggable [`HttpTransport`] (hyper + rustls by default).
 //!

@@ -1,5 +1,5 @@
 //! Credential providers: the base access_token and the jsapi_ticket, cached in a
-//! [`TokenStore`](crate::store::TokenStore) and refreshed by one fetcher at a time.
+//! [`TokenStore`] and refreshed by one fetcher at a time.
 //!
 //! The policy, shared by both providers:
 //! - a cached credential is used until `margin` before its expiry (capped at half its lifetime),

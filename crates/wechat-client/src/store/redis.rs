@@ -7,6 +7,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{CredentialKey, LockOwner, StoreError, StoreErrorKind, StoredCredential, TokenStore};
 
+/// The longest TTL a credential key gets (30 days).
+const MAX_TTL_SECS: i64 = 30 * 24 * 3600;
+
 /// Deletes `KEYS[1]` only if the secret it holds is `ARGV[1]`. Values are
 /// `obtained_at:expires_at:secret` ([`StoredCredential::encode`]).
 const INVALIDATE_IF_CURRENT: &str = r"
@@ -146,7 +149,8 @@ impl TokenStore for RedisStore {
         credential: &StoredCredential,
     ) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let ttl = credential.lifetime().max(1);
+        // Redis refuses absurd TTLs; WeChat's credentials live two hours.
+        let ttl = credential.lifetime().clamp(1, MAX_TTL_SECS);
         redis::cmd("SET")
             .arg(self.credential_key(key))
             .arg(credential.encode())
