@@ -44,3 +44,13 @@ impl<T: CustomServiceSender + ?Sized> CustomServiceSender for Arc<T> {
         (**self).send_custom(msg).await
     }
 }
+
+/// Sends through `message/custom/send` with the client's shared access_token.
+#[async_trait]
+impl CustomServiceSender for wechat_client::Client {
+    async fn send_custom(&self, msg: &CustomMessage) -> Result<(), SendError> {
+        wechat_client::Client::send_custom(self, msg)
+            .await
+            .map_err(|err| Box::new(err) as SendError)
+    }
+}

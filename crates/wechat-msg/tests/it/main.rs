@@ -1,1 +1,12 @@
-//! Integration tests.
+//! Integration tests of wechat-msg: the official vectors, every message, event and reply in each
+//! mode, every bad input, retries, the 5-second rule, and random input.
+
+mod bad_input;
+mod budget;
+mod dedupe;
+mod messages;
+mod proptests;
+#[cfg(feature = "redis")]
+mod redis_store;
+mod support;
+mod vectors;

@@ -1,0 +1,301 @@
+//! The 5-second rule: a late handler is answered `success` and its reply goes out as a
+//! custom-service message; a panicking handler is answered `success`.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::Method;
+use tokio::sync::{Notify, mpsc};
+use wechat_client::{ClientConfig, Endpoints};
+use wechat_msg::{Callback, CallbackConfig, Mode, Server, handler_fn};
+use wechat_types::api::{CustomMessage, CustomMessageBody};
+use wechat_types::xml::{Message, Reply};
+
+use crate::support::{ChannelSender, Seal, config, post, push, push_with, start, text_xml};
+
+const BUDGET: Duration = Duration::from_millis(200);
+
+/// A handler that answers `reply` only once `gate` is opened, counting its runs.
+fn gated(gate: Arc<Notify>, reply: Reply) -> (impl wechat_msg::Handler, Arc<AtomicUsize>) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    let handler = handler_fn(move |_msg: Message| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let gate = Arc::clone(&gate);
+        let reply = reply.clone();
+        async move {
+            gate.notified().await;
+            Some(reply)
+        }
+    });
+    (handler, runs)
+}
+
+async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not happen within 10 s"))
+}
+
+#[tokio::test]
+async fn a_late_reply_goes_out_by_custom_service_message() {
+    let gate = Arc::new(Notify::new());
+    let (tx, mut sent) = mpsc::unbounded_channel();
+    let (handler, runs) = gated(Arc::clone(&gate), Reply::text("worth the wait"));
+    let callback = Callback::new(
+        config(Mode::Safe)
+            .reply_budget(BUDGET)
+            .custom_service(Arc::new(ChannelSender(tx))),
+        handler,
+    )
+    .unwrap();
+    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
+
+    let first = post(
+        server.addr,
+        "/",
+        &push(Seal::Safe, &text_xml("slow", 5), "n1"),
+    )
+    .await;
+    assert_eq!((first.status, first.text()), (200, "success"));
+    // A retry while the handler still works: `success` too, and no second run.
+    let retry = post(
+        server.addr,
+        "/",
+        &push(Seal::Safe, &text_xml("slow", 5), "n2"),
+    )
+    .await;
+    assert_eq!((retry.status, retry.text()), (200, "success"));
+    assert!(
+        sent.try_recv().is_err(),
+        "nothing is sent before the handler is done"
+    );
+
+    gate.notify_one();
+    let msg = within("the custom-service message", sent.recv())
+        .await
+        .unwrap();
+    assert_eq!(msg, CustomMessage::text("oUser".into(), "worth the wait"));
+
+    // Retries after that are `success`: the reply went out already, once.
+    let later = post(
+        server.addr,
+        "/",
+        &push(Seal::Safe, &text_xml("slow", 5), "n3"),
+    )
+    .await;
+    assert_eq!(later.text(), "success");
+    tokio::task::yield_now().await;
+    assert!(sent.try_recv().is_err());
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_late_reply_reaches_the_mock_through_a_real_client() {
+    let mock = wechat_mock::MockServer::start().await;
+    let app = mock.app();
+    let user = mock.users()[0].openid.clone();
+    let client = wechat_client::Client::builder(app.appid.clone(), app.secret.clone())
+        .config(
+            ClientConfig::with_default_transport()
+                .unwrap()
+                .with_endpoints(Endpoints::single(mock.base_url())),
+        )
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let config = CallbackConfig::new(app.token.clone())
+        .crypto(app.aes_key.clone(), app.appid.clone())
+        .mode(Mode::Safe)
+        .reply_budget(BUDGET)
+        .custom_service(Arc::new(client));
+    let gate = Arc::new(Notify::new());
+    let (handler, _) = gated(Arc::clone(&gate), Reply::text("从客服来的回复"));
+    let callback = Callback::new(config, handler).unwrap();
+    let server = start(
+        Server::bind("127.0.0.1:0", callback)
+            .await
+            .unwrap()
+            .path("/wechat"),
+    )
+    .await;
+
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
+         <CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>\
+         <Content><![CDATA[slow question]]></Content><MsgId>9001</MsgId></xml>",
+        app.account_id
+    );
+    let crypto = wechat_crypto::MessageCrypto::new(app.aes_key.clone(), app.appid.clone());
+    let request = push_with(&app.token, &crypto, Seal::Safe, &xml, &now.to_string(), "n");
+    let answer = post(server.addr, "/wechat", &request).await;
+    assert_eq!((answer.status, answer.text()), (200, "success"));
+
+    gate.notify_one();
+    let sent = within("the mock's custom-service log", async {
+        loop {
+            let sent = mock.custom_messages();
+            if !sent.is_empty() {
+                return sent;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].touser, user);
+    assert_eq!(sent[0].appid, app.appid);
+    assert!(matches!(
+        &sent[0].message.body,
+        CustomMessageBody::Text { text } if text.content == "从客服来的回复"
+    ));
+}
+
+/// A `MakeWriter` into a shared buffer, to read what was logged.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_late_reply_without_a_sender_is_logged() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let gate = Arc::new(Notify::new());
+    let done = Arc::new(Notify::new());
+    let done_in_handler = Arc::clone(&done);
+    let gate_in_handler = Arc::clone(&gate);
+    let callback = Callback::new(
+        config(Mode::Plaintext).reply_budget(BUDGET),
+        handler_fn(move |_msg: Message| {
+            let gate = Arc::clone(&gate_in_handler);
+            let done = Arc::clone(&done_in_handler);
+            async move {
+                gate.notified().await;
+                done.notify_one();
+                Some(Reply::text("nobody will see this"))
+            }
+        }),
+    )
+    .unwrap();
+    let p = push(Seal::Plain, &text_xml("slow", 6), "n");
+    let response = callback
+        .respond(&Method::POST, Some(&p.query), &p.body)
+        .await;
+    assert_eq!(response.body().as_ref(), b"success");
+    gate.notify_one();
+    within("the late handler", done.notified()).await;
+    within("the log line", async {
+        while !logs
+            .text()
+            .contains("late reply dropped: no custom-service sender is configured")
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        !logs.text().contains("nobody will see this"),
+        "reply content is not logged"
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_answered_success() {
+    let callback = Callback::new(
+        config(Mode::Safe).reply_budget(BUDGET),
+        handler_fn(|msg: Message| async move {
+            if msg.create_time > 0 {
+                panic!("handler bug");
+            }
+            None
+        }),
+    )
+    .unwrap();
+    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
+    for nonce in ["a", "b"] {
+        let answer = post(
+            server.addr,
+            "/",
+            &push(Seal::Safe, &text_xml("boom", 8), nonce),
+        )
+        .await;
+        assert_eq!((answer.status, answer.text()), (200, "success"));
+    }
+    // The server is still up for other messages.
+    let answer = post(
+        server.addr,
+        "/",
+        &push(Seal::Safe, &text_xml("boom", 9), "c"),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+}
+
+#[tokio::test]
+async fn a_late_panic_is_contained() {
+    let gate = Arc::new(Notify::new());
+    let gate_in_handler = Arc::clone(&gate);
+    let (tx, mut sent) = mpsc::unbounded_channel();
+    let callback = Callback::new(
+        config(Mode::Plaintext)
+            .reply_budget(BUDGET)
+            .custom_service(Arc::new(ChannelSender(tx))),
+        handler_fn(move |_msg: Message| {
+            let gate = Arc::clone(&gate_in_handler);
+            async move {
+                gate.notified().await;
+                panic!("late bug")
+            }
+        }),
+    )
+    .unwrap();
+    let p = push(Seal::Plain, &text_xml("x", 10), "n");
+    let response = callback
+        .respond(&Method::POST, Some(&p.query), &p.body)
+        .await;
+    assert_eq!(response.body().as_ref(), b"success");
+    gate.notify_one();
+    // The retry after the late task ended is `success`, and nothing was sent.
+    within("the late task to end", async {
+        loop {
+            let p = push(Seal::Plain, &text_xml("x", 10), "n2");
+            let r = callback
+                .respond(&Method::POST, Some(&p.query), &p.body)
+                .await;
+            assert_eq!(r.body().as_ref(), b"success");
+            if sent.try_recv().is_err() && Arc::strong_count(&gate) == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(sent.try_recv().is_err());
+}
