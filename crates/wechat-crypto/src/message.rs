@@ -14,7 +14,7 @@ use base64::alphabet;
 use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rand::Rng as _;
-use subtle::{ConstantTimeEq, ConstantTimeGreater};
+use subtle::ConstantTimeEq;
 use wechat_types::{AppId, EncodingAesKey, ServerToken};
 
 use crate::envelope::{EncryptedEnvelope, ReplyEnvelope, render_reply_envelope};
@@ -312,19 +312,31 @@ impl Plaintext {
 }
 
 /// The length of `data` without its PKCS#7 padding to 32-byte blocks, or `None` if the padding is
-/// invalid. `data` is at least 32 bytes. The pad bytes are checked in constant time, so the time
-/// taken says nothing about where a forged padding went wrong.
+/// invalid. `data` is at least 32 bytes.
+///
+/// The check runs without data-dependent branches (masks from sign bits, one constant-time test at
+/// the end), so its timing says nothing about where a forged padding went wrong. It avoids
+/// `subtle`'s per-operation optimization barrier, which would cost more than the AES itself on a
+/// short message.
 fn unpad(data: &[u8]) -> Option<usize> {
     let tail = &data[data.len() - PAD_BLOCK..];
     let pad = tail[PAD_BLOCK - 1];
-    let mut ok = pad.ct_gt(&0) & !pad.ct_gt(&(PAD_BLOCK as u8));
+    let pad_wide = i16::from(pad);
+    // 0xFF when pad == 0 or pad > 32 (the sign bit of the difference, spread to a byte).
+    let mut bad = sign_mask(pad_wide - 1) | sign_mask(PAD_BLOCK as i16 - pad_wide);
     for (i, &byte) in tail.iter().enumerate() {
         // Distance from the end: 32 for the first byte of the tail, 1 for the last.
-        let from_end = (PAD_BLOCK - i) as u8;
-        let in_pad = !from_end.ct_gt(&pad);
-        ok &= !in_pad | byte.ct_eq(&pad);
+        let from_end = (PAD_BLOCK - i) as i16;
+        let in_pad = !sign_mask(pad_wide - from_end);
+        bad |= in_pad & (byte ^ pad);
     }
-    bool::from(ok).then(|| data.len() - usize::from(pad))
+    bool::from(bad.ct_eq(&0)).then(|| data.len() - usize::from(pad))
+}
+
+/// 0xFF if `value` is negative, 0 otherwise, without a branch.
+fn sign_mask(value: i16) -> u8 {
+    // The arithmetic shift leaves 0 or -1; the cast keeps its low byte.
+    (value >> 15) as u8
 }
 
 /// At most `max` bytes of `bytes` as lossy UTF-8.
