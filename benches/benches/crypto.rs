@@ -271,6 +271,45 @@ fn encrypt_reply(c: &mut Criterion) {
     group.finish();
 }
 
+fn render_reply(c: &mut Criterion) {
+    let fx = Fixture::new();
+    let mut group = c.benchmark_group("render_reply_envelope");
+    for (name, len) in SIZES {
+        let encrypt = fx.crypto.encrypt_with_random([1; 16], &message(len));
+        let signature = wechat_crypto::msg_signature(&fx.token, TIMESTAMP, NONCE, &encrypt);
+        group.throughput(Throughput::Bytes(encrypt.len() as u64));
+        group.bench_with_input(BenchmarkId::new("sdk", name), &encrypt, |b, encrypt| {
+            b.iter(|| {
+                wechat_crypto::render_reply_envelope(
+                    black_box(encrypt),
+                    &signature,
+                    1409735669,
+                    NONCE,
+                )
+            })
+        });
+        // Raw: the same bytes concatenated with no escaping check.
+        group.bench_with_input(BenchmarkId::new("raw", name), &encrypt, |b, encrypt| {
+            b.iter(|| {
+                let mut out = String::with_capacity(encrypt.len() + 200);
+                for part in [
+                    "<xml><Encrypt><![CDATA[",
+                    black_box(encrypt),
+                    "]]></Encrypt><MsgSignature><![CDATA[",
+                    &signature,
+                    "]]></MsgSignature><TimeStamp>1409735669</TimeStamp><Nonce><![CDATA[",
+                    NONCE,
+                    "]]></Nonce></xml>",
+                ] {
+                    out.push_str(part);
+                }
+                out
+            })
+        });
+    }
+    group.finish();
+}
+
 fn main() {
     // What `criterion_group!`/`criterion_main!` expand to, written out so no undocumented
     // public function is generated.
@@ -281,5 +320,6 @@ fn main() {
     decrypt_push(&mut c);
     encrypt(&mut c);
     encrypt_reply(&mut c);
+    render_reply(&mut c);
     c.final_summary();
 }
