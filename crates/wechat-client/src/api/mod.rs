@@ -23,3 +23,33 @@ pub mod jssdk;
 pub mod menu;
 pub mod token;
 pub mod user;
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a server answers, reading it gives a value or a typed error, never a panic.
+        #[test]
+        fn readers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..300), status in 100u16..600) {
+            let response = http::Response::builder()
+                .status(status)
+                .body(Bytes::from(body))
+                .unwrap();
+            let _ = super::token::parse_token(super::token::TOKEN_PATH, &response);
+            let _ = super::token::parse_ticket(&response);
+            let _ = super::menu::parse_get(&response);
+            let _ = super::menu::parse_ok(super::menu::CREATE_PATH, &response);
+            let _ = super::menu::parse_add_conditional(&response);
+            let _ = super::menu::parse_try_match(&response);
+            let _ = super::custom::parse_send(&response);
+            let _ = super::user::parse_info(&response);
+        }
+
+        #[test]
+        fn url_checks_never_panic(url in ".*") {
+            let _ = super::jssdk::check_url(&url);
+        }
+    }
+}

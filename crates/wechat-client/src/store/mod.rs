@@ -312,6 +312,26 @@ mod tests {
         assert_eq!(StoredCredential::decode("1:2"), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_credential_round_trips(secret in ".*", obtained in proptest::num::i64::ANY, expires in proptest::num::i64::ANY) {
+            let credential = StoredCredential::new(secret, obtained, expires);
+            proptest::prop_assert_eq!(StoredCredential::decode(&credential.encode()), Some(credential));
+        }
+
+        #[test]
+        fn decoding_anything_never_panics(text in ".*") {
+            let _ = StoredCredential::decode(&text);
+        }
+
+        #[test]
+        fn freshness_never_panics(obtained in proptest::num::i64::ANY, expires in proptest::num::i64::ANY, now in proptest::num::i64::ANY, margin in proptest::num::u64::ANY) {
+            let credential = StoredCredential::new("t", obtained, expires);
+            let fresh = credential.is_fresh_at(now, Duration::from_secs(margin));
+            proptest::prop_assert!(!fresh || credential.is_valid_at(now));
+        }
+    }
+
     #[test]
     fn owners_are_unique() {
         assert_ne!(LockOwner::random(), LockOwner::random());
