@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
 use http::{Method, StatusCode};
 use wechat_crypto::{EncryptedEnvelope, verify_msg_signature, verify_signature};
+use wechat_types::OpenId;
 use wechat_types::api::CustomMessage;
 use wechat_types::xml::{Message, Reply, ReplyMessage};
 
@@ -104,9 +105,17 @@ impl CallbackError {
     }
 }
 
-/// The handler's future, boxed so it can move to a task if it runs late; it hands the message
-/// back with the answer so the reply can be addressed without a copy.
-type HandlerFuture = CatchPanic<Pin<Box<dyn Future<Output = (Message, Option<Reply>)> + Send>>>;
+/// How the reply to a push is sealed: encrypted or not, and the push's nonce.
+#[derive(Clone, Copy)]
+struct Seal<'a> {
+    encrypted: bool,
+    nonce: &'a str,
+    /// The server time, read once per request.
+    now: i64,
+}
+
+/// The handler's future, boxed so it can move to a task if it runs late.
+type HandlerFuture = CatchPanic<Pin<Box<dyn Future<Output = Option<Reply>> + Send>>>;
 
 impl Callback {
     /// A callback answering with `handler` (a [`Router`](crate::Router), a
@@ -194,19 +203,19 @@ impl Callback {
     async fn authenticate<'q>(
         &self,
         query: &'q PushQuery<'q>,
-    ) -> Result<(&'q str, &'q str), CallbackError> {
+    ) -> Result<(&'q str, &'q str, i64), CallbackError> {
         let config = &self.inner.config;
         let signature = PushQuery::require(&query.signature, "signature")?;
         let timestamp = PushQuery::require(&query.timestamp, "timestamp")?;
         let nonce = PushQuery::require(&query.nonce, "nonce")?;
         verify_signature(&config.token, timestamp, nonce, signature)
             .map_err(CallbackError::Signature)?;
+        let now = config.clock.now();
         if let Some(window) = config.timestamp_window {
             let sent: i64 = timestamp
                 .trim()
                 .parse()
                 .map_err(|_| CallbackError::InvalidTimestamp)?;
-            let now = config.clock.now();
             if now.abs_diff(sent) > window.as_secs() {
                 return Err(CallbackError::StaleTimestamp {
                     timestamp: sent,
@@ -228,13 +237,13 @@ impl Callback {
                 }
             }
         }
-        Ok((timestamp, nonce))
+        Ok((timestamp, nonce, now))
     }
 
     /// `POST`: a message or event.
     async fn push(&self, query: &PushQuery<'_>, body: &[u8]) -> Result<Outcome, CallbackError> {
         let config = &self.inner.config;
-        let (timestamp, nonce) = self.authenticate(query).await?;
+        let (timestamp, nonce, now) = self.authenticate(query).await?;
         let encrypted = match (config.mode, query.sealing()?) {
             (Mode::Plaintext, _) => false,
             (Mode::Safe, Sealing::Plain) => return Err(CallbackError::EncryptionRequired),
@@ -267,97 +276,135 @@ impl Callback {
         };
         let msg = Message::parse(xml).map_err(CallbackError::Message)?;
 
-        let answer = self.answer(msg).await;
-        Ok(match answer {
-            StoredAnswer::Success => Outcome::Success,
-            StoredAnswer::Reply(xml) => self.seal(xml, encrypted, nonce),
-        })
+        let seal = Seal {
+            encrypted,
+            nonce,
+            now,
+        };
+        Ok(self.answer(msg, seal).await)
     }
 
     /// The answer to a message: the stored one for a retry, else the handler's.
-    async fn answer(&self, msg: Message) -> StoredAnswer {
+    async fn answer(&self, msg: Message, seal: Seal<'_>) -> Outcome {
         let config = &self.inner.config;
         let Some(store) = &config.dedupe else {
-            return self.run_handler(msg, None).await;
+            return match self.run_handler(msg, None, seal.now).await {
+                Some(answer) => self.seal_owned(answer, seal),
+                None => Outcome::Success,
+            };
         };
         let key = msg.dedupe_key();
         match store.claim(&key, config.dedupe_ttl).await {
-            Ok(Claim::New) => self.run_handler(msg, Some(key)).await,
+            Ok(Claim::New) => {}
             Ok(Claim::InFlight) => {
                 tracing::debug!(
                     key,
                     "retry of a push still being handled; answering success"
                 );
-                StoredAnswer::Success
+                return Outcome::Success;
             }
             Ok(Claim::Done(answer)) => {
                 tracing::debug!(key, "retry of a push already answered");
-                answer
+                return self.seal_owned(answer, seal);
             }
             Err(err) => {
                 // Answering twice beats not answering.
                 tracing::warn!(key, error = %err, "dedupe store failed; handling without dedupe");
-                self.run_handler(msg, None).await
+                return match self.run_handler(msg, None, seal.now).await {
+                    Some(answer) => self.seal_owned(answer, seal),
+                    None => Outcome::Success,
+                };
             }
         }
+        let Some(answer) = self.run_handler(msg, Some(&key), seal.now).await else {
+            // Gone late: the late task records the answer itself.
+            return Outcome::Success;
+        };
+        // Sealed before it is stored, so an encrypted reply costs no copy of the document.
+        let outcome = self.seal_ref(&answer, seal);
+        if let Err(err) = store.complete(&key, answer, config.dedupe_ttl).await {
+            tracing::warn!(key, error = %err, "dedupe store failed to keep the answer");
+        }
+        outcome
     }
 
-    /// Runs the handler within the reply budget. A handler still running then finishes on a
-    /// spawned task and its reply goes out through the custom-service sender.
-    async fn run_handler(&self, msg: Message, key: Option<String>) -> StoredAnswer {
+    /// Runs the handler within the reply budget. `None` when it ran past the budget: it then
+    /// finishes on a spawned task, whose reply goes out through the custom-service sender.
+    async fn run_handler(&self, msg: Message, key: Option<&str>, now: i64) -> Option<StoredAnswer> {
+        // The handler gets the message by value; the reply needs only its two ids.
+        let (account, user) = (msg.to.clone(), msg.from.clone());
         let handler = Arc::clone(&self.inner.handler);
-        let mut task: HandlerFuture = CatchPanic(Box::pin(async move {
-            let reply = handler.handle(&msg).await;
-            (msg, reply)
-        }));
+        let mut task: HandlerFuture =
+            CatchPanic(Box::pin(async move { handler.handle_owned(msg).await }));
         let budget = self.inner.config.reply_budget;
-        let answer = match tokio::time::timeout(budget, &mut task).await {
-            Ok(Ok((msg, Some(reply)))) => {
-                let now = self.inner.config.clock.now();
-                StoredAnswer::Reply(ReplyMessage::answering(&msg, reply, now).to_xml())
+        match tokio::time::timeout(budget, &mut task).await {
+            Ok(Ok(Some(reply))) => {
+                let reply = ReplyMessage {
+                    to: user,
+                    from: account,
+                    create_time: now,
+                    reply,
+                };
+                Some(StoredAnswer::Reply(reply.to_xml()))
             }
-            Ok(Ok((_, None))) => StoredAnswer::Success,
+            Ok(Ok(None)) => Some(StoredAnswer::Success),
             Ok(Err(payload)) => {
                 tracing::error!(
-                    key = key.as_deref().unwrap_or("-"),
+                    key = key.unwrap_or("-"),
                     panic = panic_message(&*payload),
                     "handler panicked; answering success"
                 );
-                StoredAnswer::Success
+                Some(StoredAnswer::Success)
             }
             Err(_elapsed) => {
                 tracing::info!(
-                    key = key.as_deref().unwrap_or("-"),
+                    key = key.unwrap_or("-"),
                     budget_ms = budget.as_millis() as u64,
                     "handler is past the reply budget; answering success, reply follows by custom-service message"
                 );
                 let inner = Arc::clone(&self.inner);
-                tokio::spawn(finish_late(inner, task, key));
-                return StoredAnswer::Success;
-            }
-        };
-        if let (Some(key), Some(store)) = (key, &self.inner.config.dedupe) {
-            let ttl = self.inner.config.dedupe_ttl;
-            if let Err(err) = store.complete(&key, answer.clone(), ttl).await {
-                tracing::warn!(key, error = %err, "dedupe store failed to keep the answer");
+                tokio::spawn(finish_late(inner, task, user, key.map(str::to_owned)));
+                None
             }
         }
-        answer
     }
 
-    /// The response body for a reply document: encrypted and signed when the push was.
-    fn seal(&self, xml: String, encrypted: bool, nonce: &str) -> Outcome {
-        let config = &self.inner.config;
-        match (&config.crypto, encrypted) {
-            (Some(crypto), true) => Outcome::Reply {
-                body: crypto.encrypt_reply(&config.token, &xml, config.clock.now(), nonce),
-                encrypted: true,
-            },
-            _ => Outcome::Reply {
-                body: xml,
-                encrypted: false,
+    /// The response for an answer, encrypted and signed when the push was.
+    fn seal_ref(&self, answer: &StoredAnswer, seal: Seal<'_>) -> Outcome {
+        match answer {
+            StoredAnswer::Success => Outcome::Success,
+            StoredAnswer::Reply(xml) => match self.encrypt(xml, seal) {
+                Some(outcome) => outcome,
+                None => Outcome::Reply {
+                    body: xml.clone(),
+                    encrypted: false,
+                },
             },
         }
+    }
+
+    /// Like [`Callback::seal_ref`], reusing the document when it goes out in plaintext.
+    fn seal_owned(&self, answer: StoredAnswer, seal: Seal<'_>) -> Outcome {
+        match answer {
+            StoredAnswer::Success => Outcome::Success,
+            StoredAnswer::Reply(xml) => match self.encrypt(&xml, seal) {
+                Some(outcome) => outcome,
+                None => Outcome::Reply {
+                    body: xml,
+                    encrypted: false,
+                },
+            },
+        }
+    }
+
+    /// The encrypted reply envelope, when the push was encrypted.
+    fn encrypt(&self, xml: &str, seal: Seal<'_>) -> Option<Outcome> {
+        let config = &self.inner.config;
+        let crypto = config.crypto.as_ref().filter(|_| seal.encrypted)?;
+        Some(Outcome::Reply {
+            body: crypto.encrypt_reply(&config.token, xml, seal.now, seal.nonce),
+            encrypted: true,
+        })
     }
 
     /// Serves the callback as a hyper and tower service.
@@ -368,11 +415,11 @@ impl Callback {
 
 /// Waits for a handler that missed the reply budget and sends its reply as a custom-service
 /// message. Retries meanwhile are answered `success` (the key stays in flight), and after it too.
-async fn finish_late(inner: Arc<Inner>, task: HandlerFuture, key: Option<String>) {
+async fn finish_late(inner: Arc<Inner>, task: HandlerFuture, user: OpenId, key: Option<String>) {
     let key_text = key.as_deref().unwrap_or("-");
     match task.await {
-        Ok((msg, Some(reply))) => deliver_late(&inner, &msg, &reply, key_text).await,
-        Ok((_, None)) => tracing::debug!(key = key_text, "late handler finished with no reply"),
+        Ok(Some(reply)) => deliver_late(&inner, user, &reply, key_text).await,
+        Ok(None) => tracing::debug!(key = key_text, "late handler finished with no reply"),
         Err(payload) => tracing::error!(
             key = key_text,
             panic = panic_message(&*payload),
@@ -387,8 +434,8 @@ async fn finish_late(inner: Arc<Inner>, task: HandlerFuture, key: Option<String>
     }
 }
 
-async fn deliver_late(inner: &Inner, msg: &Message, reply: &Reply, key: &str) {
-    let Some(custom) = CustomMessage::from_reply(msg.from.clone(), reply) else {
+async fn deliver_late(inner: &Inner, user: OpenId, reply: &Reply, key: &str) {
+    let Some(custom) = CustomMessage::from_reply(user, reply) else {
         tracing::warn!(
             key,
             reply_type = reply.msg_type(),
@@ -399,7 +446,7 @@ async fn deliver_late(inner: &Inner, msg: &Message, reply: &Reply, key: &str) {
     let Some(sender) = &inner.config.custom_service else {
         tracing::warn!(
             key,
-            openid = %msg.from,
+            openid = %custom.touser,
             reply_type = reply.msg_type(),
             "late reply dropped: no custom-service sender is configured"
         );
@@ -409,7 +456,7 @@ async fn deliver_late(inner: &Inner, msg: &Message, reply: &Reply, key: &str) {
         Ok(()) => tracing::debug!(key, "late reply sent by custom-service message"),
         Err(err) => tracing::warn!(
             key,
-            openid = %msg.from,
+            openid = %custom.touser,
             error = %err,
             "late reply could not be sent by custom-service message"
         ),

@@ -37,6 +37,13 @@ use wechat_types::xml::{Message, Reply};
 pub trait Handler: Send + Sync + 'static {
     /// The answer to `msg`.
     async fn handle(&self, msg: &Message) -> Option<Reply>;
+
+    /// Like [`Handler::handle`], with the message by value. The callback calls this one, so a
+    /// handler that wants the message owned (an async closure, say) gets it without a copy. The
+    /// default lends it to [`Handler::handle`].
+    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
+        self.handle(&msg).await
+    }
 }
 
 #[async_trait]
@@ -44,12 +51,20 @@ impl<H: Handler + ?Sized> Handler for Arc<H> {
     async fn handle(&self, msg: &Message) -> Option<Reply> {
         (**self).handle(msg).await
     }
+
+    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
+        (**self).handle_owned(msg).await
+    }
 }
 
 #[async_trait]
 impl<H: Handler + ?Sized> Handler for Box<H> {
     async fn handle(&self, msg: &Message) -> Option<Reply> {
         (**self).handle(msg).await
+    }
+
+    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
+        (**self).handle_owned(msg).await
     }
 }
 
@@ -90,6 +105,10 @@ where
 {
     async fn handle(&self, msg: &Message) -> Option<Reply> {
         (self.0)(msg.clone()).await
+    }
+
+    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
+        (self.0)(msg).await
     }
 }
 
@@ -204,5 +223,9 @@ where
 {
     async fn handle(&self, msg: &Message) -> Option<Reply> {
         (self.f)(State(Arc::clone(&self.state)), msg.clone()).await
+    }
+
+    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
+        (self.f)(State(Arc::clone(&self.state)), msg).await
     }
 }

@@ -26,8 +26,12 @@ pub(crate) enum Sealing {
 impl<'a> PushQuery<'a> {
     pub(crate) fn parse(query: &'a str) -> Self {
         let mut out = PushQuery::default();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let slot = match name.as_ref() {
+        // Only the six names the callback reads are decoded, and only when they need it: most
+        // values (hex, digits, base64 in `echostr`) come through borrowed, without a scan of the
+        // ones that are skipped.
+        for pair in query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match name {
                 "signature" => &mut out.signature,
                 "timestamp" => &mut out.timestamp,
                 "nonce" => &mut out.nonce,
@@ -38,7 +42,7 @@ impl<'a> PushQuery<'a> {
             };
             // The first occurrence wins, as in most frameworks.
             if slot.is_none() {
-                *slot = Some(value);
+                *slot = Some(decode(value));
             }
         }
         out
@@ -68,6 +72,24 @@ impl<'a> PushQuery<'a> {
     }
 }
 
+/// Percent-decodes a query value (`+` is a space), borrowing when there is nothing to decode.
+fn decode(value: &str) -> Cow<'_, str> {
+    if !value.contains(['%', '+']) {
+        return Cow::Borrowed(value);
+    }
+    form_urlencoded::parse(value.as_bytes())
+        .next()
+        .map(|(key, rest)| {
+            // `parse` reads `value` as one `key[=rest]` pair; put a literal `=` back.
+            if rest.is_empty() && !value.contains('=') {
+                key
+            } else {
+                Cow::Owned(format!("{key}={rest}"))
+            }
+        })
+        .unwrap_or(Cow::Borrowed(""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +114,27 @@ mod tests {
         assert_eq!(q.echostr.as_deref(), Some("a+b c"));
         assert_eq!(q.nonce.as_deref(), Some(""));
         assert_eq!(q.sealing().unwrap(), Sealing::Plain);
+    }
+
+    #[test]
+    fn decodes_like_a_form_parser() {
+        for (query, expected) in [
+            ("echostr=abc", "abc"),
+            ("echostr=a%3Db%3D%3D", "a=b=="),
+            ("echostr=a=b==", "a=b=="),
+            ("echostr=%E4%BD%A0+%E5%A5%BD", "你 好"),
+            ("echostr=%zz", "%zz"),
+            ("echostr=%FF", "\u{FFFD}"),
+            ("echostr", ""),
+            ("echostr=", ""),
+        ] {
+            let q = PushQuery::parse(query);
+            assert_eq!(q.echostr.as_deref(), Some(expected), "{query}");
+        }
+        assert!(matches!(
+            PushQuery::parse("echostr=plain").echostr,
+            Some(Cow::Borrowed(_))
+        ));
     }
 
     #[test]

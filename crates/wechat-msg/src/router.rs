@@ -227,6 +227,13 @@ impl<S: Send + Sync + 'static> Handler for Router<S> {
             None => None,
         }
     }
+
+    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
+        match self.pick(&msg) {
+            Some(handler) => handler.handle_owned(msg).await,
+            None => None,
+        }
+    }
 }
 
 impl<S> fmt::Debug for Router<S> {

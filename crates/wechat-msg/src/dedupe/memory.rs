@@ -80,15 +80,32 @@ impl MemoryDedupeStore {
     }
 
     fn claim_now(&self, key: &str, ttl: Duration, now: Instant) -> Claim {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         inner.sweep(now);
-        if let Some(entry) = inner.entries.get(key)
-            && entry.expires_at > now
-        {
-            return match &entry.answer {
-                Some(answer) => Claim::Done(answer.clone()),
-                None => Claim::InFlight,
+        if let Some(entry) = inner.entries.get_mut(key) {
+            if entry.expires_at > now {
+                return match &entry.answer {
+                    Some(answer) => Claim::Done(answer.clone()),
+                    None => Claim::InFlight,
+                };
+            }
+            // Expired but not swept yet (a key behind a longer-lived one): claim it in place.
+            // Its old record in `order` is now stale and will be skipped.
+            let generation = inner.next_generation;
+            inner.next_generation += 1;
+            *entry = Entry {
+                generation,
+                expires_at: now + ttl,
+                answer: None,
             };
+            let key = inner
+                .entries
+                .get_key_value(key)
+                .map(|(k, _)| Arc::clone(k))
+                .unwrap_or_else(|| Arc::from(key));
+            inner.order.push_back((generation, key));
+            return Claim::New;
         }
         while inner.entries.len() >= self.capacity && inner.evict_oldest() {}
         let generation = inner.next_generation;
