@@ -74,7 +74,7 @@ impl<'a> PushQuery<'a> {
 
 /// Percent-decodes a query value (`+` is a space), borrowing when there is nothing to decode.
 fn decode(value: &str) -> Cow<'_, str> {
-    if !value.contains(['%', '+']) {
+    if !value.bytes().any(|b| b == b'%' || b == b'+') {
         return Cow::Borrowed(value);
     }
     form_urlencoded::parse(value.as_bytes())
