@@ -8,5 +8,6 @@ mod messages;
 mod proptests;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod shell;
 mod support;
 mod vectors;
