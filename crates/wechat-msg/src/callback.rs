@@ -227,7 +227,10 @@ impl Callback {
         {
             if let Some(store) = &self.inner.nonce_store {
                 let key = format!("nonce:{timestamp}:{nonce}");
-                let ttl = config.timestamp_window.unwrap_or(config.dedupe_ttl) * 2;
+                let ttl = config
+                    .timestamp_window
+                    .unwrap_or(config.dedupe_ttl)
+                    .saturating_mul(2);
                 match store.claim(&key, ttl).await {
                     Ok(Claim::New) => {}
                     Ok(_) => return Err(CallbackError::NonceReplayed),

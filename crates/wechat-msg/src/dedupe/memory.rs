@@ -96,7 +96,7 @@ impl MemoryDedupeStore {
             inner.next_generation += 1;
             *entry = Entry {
                 generation,
-                expires_at: now + ttl,
+                expires_at: expiry(now, ttl),
                 answer: None,
             };
             let key = inner
@@ -116,12 +116,19 @@ impl MemoryDedupeStore {
             key,
             Entry {
                 generation,
-                expires_at: now + ttl,
+                expires_at: expiry(now, ttl),
                 answer: None,
             },
         );
         Claim::New
     }
+}
+
+/// `now + ttl`, or a century on for a TTL too large to add.
+fn expiry(now: Instant, ttl: Duration) -> Instant {
+    now.checked_add(ttl)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 impl Default for MemoryDedupeStore {
@@ -234,6 +241,17 @@ mod tests {
         assert_eq!(store.len(), 3);
         assert_eq!(store.claim_now("a", TTL, t0), Claim::New);
         assert_eq!(store.claim_now("d", TTL, t0), Claim::InFlight);
+    }
+
+    #[test]
+    fn a_huge_ttl_does_not_overflow() {
+        let store = MemoryDedupeStore::new(10);
+        let t0 = Instant::now();
+        assert_eq!(store.claim_now("k", Duration::MAX, t0), Claim::New);
+        assert_eq!(
+            store.claim_now("k", Duration::MAX, t0 + Duration::from_secs(86_400)),
+            Claim::InFlight
+        );
     }
 
     #[tokio::test]

@@ -180,3 +180,39 @@ async fn a_shared_store_dedupes_across_callbacks() {
         1
     );
 }
+
+#[tokio::test]
+async fn extreme_settings_do_not_panic() {
+    let (handler, runs) = slow_counter(None);
+    let callback = Callback::new(
+        config(Mode::Safe)
+            .reply_budget(std::time::Duration::MAX)
+            .timestamp_window(Some(std::time::Duration::MAX))
+            .dedupe_ttl(std::time::Duration::MAX)
+            .replay_protection(true),
+        handler,
+    )
+    .unwrap();
+    let p = push(Seal::Safe, &text_xml("hi", 11), "n");
+    let response = callback
+        .respond(&Method::POST, Some(&p.query), &p.body)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(open_answer(response.body()).contains("hi #1"));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    let (handler, _) = slow_counter(None);
+    let zero = Callback::new(
+        config(Mode::Plaintext)
+            .reply_budget(std::time::Duration::ZERO)
+            .dedupe_ttl(std::time::Duration::ZERO)
+            .timestamp_window(Some(std::time::Duration::ZERO)),
+        handler,
+    )
+    .unwrap();
+    // A handler that is ready at once still answers within a zero budget.
+    let p = push(Seal::Plain, &text_xml("now", 12), "n");
+    let response = zero.respond(&Method::POST, Some(&p.query), &p.body).await;
+    assert_eq!(response.status(), 200);
+    assert!(open_answer(response.body()).contains("now #1"));
+}
