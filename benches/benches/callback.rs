@@ -10,6 +10,9 @@
 //! store holds a few hundred keys, as in production (pushes per second × TTL), rather than the
 //! millions a bench would otherwise pile up.
 //!
+//! `calls`: the same work as a straight sequence of wechat-crypto and wechat-types calls, with
+//! no async, routing or dedupe: what wechat-msg adds is `full` − `calls`.
+//!
 //! `raw`: only the cryptography that path cannot avoid, on the same bytes: SHA-1 of the
 //! `signature` and of the two `msg_signature`s, AES-256-CBC decryption of the push and encryption
 //! of the reply. `raw+base64` adds the base64 the protocol mandates. The figure to quote is the
@@ -215,6 +218,62 @@ fn callback(c: &mut Criterion) {
             iterations.load(Ordering::Relaxed),
             "the handler ran once per push: dedupe never answered in its place"
         );
+        drop(pool);
+
+        // The library calls alone, in sequence.
+        let pool: Vec<(Push, String)> = (0..POOL)
+            .map(|i| {
+                let push = fx.push(&content, i as u64);
+                let msg_signature = push
+                    .query
+                    .rsplit_once("msg_signature=")
+                    .map(|(_, sig)| sig.to_owned())
+                    .expect("signed");
+                (push, msg_signature)
+            })
+            .collect();
+        let counter = AtomicU64::new(0);
+        group.bench_function(BenchmarkId::new("calls", name), |b| {
+            b.iter(|| {
+                let n = counter.fetch_add(1, Ordering::Relaxed) as usize;
+                let (push, msg_signature) = &pool[n % POOL];
+                let query = black_box(&push.query);
+                let timestamp = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("timestamp="))
+                    .expect("timestamp");
+                let signature = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("signature="))
+                    .expect("signature");
+                wechat_crypto::verify_signature(&fx.token, timestamp, NONCE, signature)
+                    .expect("signature");
+                let envelope = EncryptedEnvelope::parse(push.body.as_bytes()).expect("envelope");
+                wechat_crypto::verify_msg_signature(
+                    &fx.token,
+                    timestamp,
+                    NONCE,
+                    &envelope.encrypt,
+                    msg_signature,
+                )
+                .expect("msg_signature");
+                let plain = fx.crypto.decrypt(&envelope.encrypt).expect("decrypts");
+                let msg = Message::parse(&plain).expect("message");
+                let MessageBody::Text { content, .. } = msg.body else {
+                    unreachable!("a text push")
+                };
+                let reply = ReplyMessage {
+                    to: msg.from,
+                    from: msg.to,
+                    create_time: 1_700_000_000,
+                    reply: Reply::text(content),
+                };
+                black_box(
+                    fx.crypto
+                        .encrypt_reply(&fx.token, &reply.to_xml(), 1_700_000_000, NONCE),
+                )
+            })
+        });
         drop(pool);
 
         // The same bytes, raw: what no implementation can skip.
