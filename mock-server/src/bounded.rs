@@ -12,6 +12,8 @@ pub(crate) struct BoundedMap<V> {
     /// grows well past the map.
     order: VecDeque<String>,
     cap: usize,
+    /// Inserts since the last `make_room` purge, so purges stay amortized O(1) per insert.
+    inserts_since_purge: usize,
 }
 
 impl<V> BoundedMap<V> {
@@ -20,10 +22,22 @@ impl<V> BoundedMap<V> {
             map: HashMap::new(),
             order: VecDeque::new(),
             cap: cap.max(1),
+            inserts_since_purge: 0,
+        }
+    }
+
+    /// When the map is full, drops the entries `keep` refuses (dead ones kept only for better
+    /// error codes) before an insert would evict the oldest, live or not. Runs its O(n) pass at
+    /// most once per `cap / 4` inserts, so a flood costs amortized O(1) per insert.
+    pub(crate) fn make_room(&mut self, keep: impl FnMut(&V) -> bool) {
+        if self.map.len() >= self.cap && self.inserts_since_purge >= self.cap / 4 {
+            self.inserts_since_purge = 0;
+            self.retain(keep);
         }
     }
 
     pub(crate) fn insert(&mut self, key: String, value: V) {
+        self.inserts_since_purge = self.inserts_since_purge.saturating_add(1);
         if self.map.insert(key.clone(), value).is_none() {
             self.order.push_back(key);
         }
@@ -144,7 +158,22 @@ mod tests {
         map.retain(|v| v % 2 == 0);
         assert_eq!(map.len(), 5);
         assert_eq!(map.order.len(), 5);
-        assert!(!map.is_full());
+    }
+
+    #[test]
+    fn make_room_purges_dead_entries_before_eviction_reaches_live_ones() {
+        let mut map = BoundedMap::new(8);
+        map.insert("live".into(), 1);
+        for i in 0..7 {
+            map.insert(format!("dead{i}"), 0);
+        }
+        map.make_room(|v| *v > 0);
+        assert_eq!(map.len(), 1);
+        map.insert("new".into(), 1);
+        assert_eq!(map.get("live"), Some(&1));
+        // Not full: nothing to do.
+        map.make_room(|_| false);
+        assert_eq!(map.len(), 2);
     }
 
     #[test]

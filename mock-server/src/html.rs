@@ -22,7 +22,7 @@ p{margin:6px 0}
 .small{font-size:12px;word-break:break-all}
 .app-icon{width:64px;height:64px;margin:8px auto 0;border-radius:14px;background:var(--green);color:#fff;
 display:flex;align-items:center;justify-content:center;font-size:30px;font-weight:600}
-.perm{text-align:left;margin:16px 0 0;padding:12px 0 0;border-top:1px solid var(--line)}
+.perm{text-align:left;margin:16px 0 0;padding:12px 0 0 1.2em;border-top:1px solid var(--line)}
 .perm li{margin:4px 0}
 ul.users{list-style:none;margin:0;padding:0}
 ul.users li+li{border-top:1px solid var(--line)}

@@ -50,11 +50,31 @@
 //! one. The lifetimes (PROTOCOL.md 4.3) run on a mock clock that
 //! [`MockServer::advance_clock`] moves. Each endpoint module documents its state machine.
 //!
+//! # Endpoints
+//!
+//! | Path | What |
+//! |---|---|
+//! | `GET /connect/oauth2/authorize`, `GET /connect/qrconnect` | OAuth pages: 302, consent or QR page, error pages |
+//! | `GET /sns/oauth2/access_token`, `/sns/oauth2/refresh_token`, `/sns/userinfo`, `/sns/auth` | web authorization |
+//! | `GET /cgi-bin/token`, `POST /cgi-bin/stable_token` | the base access_token |
+//! | `/cgi-bin/menu/create`, `get`, `delete`, `addconditional`, `delconditional`, `trymatch` | the custom menu |
+//! | `GET /cgi-bin/ticket/getticket`, `GET /cgi-bin/user/info`, `POST /cgi-bin/message/custom/send` | tickets, followers, customer-service messages |
+//! | `/mock/…` | the fake's own admin API (apps, users, clock, faults, log, messages, reset) and avatars |
+//!
+//! # The binary
+//!
+//! `wechat-mock [--addr 127.0.0.1:8787] [--appid ID] [--secret S] [--token T] [--aes-key K]
+//! [--callback-url URL] [--oauth-domain HOST] [--users N] [--config FILE]`: every flag has a
+//! default (the demo app with 5 fake users). The first stdout line is the base URL alone; then the
+//! credentials. One log line per request goes to stderr (`RUST_LOG` filters it); queries, which
+//! carry secrets, are never logged. Ctrl-C or SIGTERM stops it cleanly.
+//!
 //! # Memory
 //!
-//! Expired codes and tokens are swept every 10 mock seconds or 4 096 calls (and after each clock
-//! move); every store has a hard cap, the request and message logs keep their last entries, so a
-//! long run stays bounded ([`MockServer::stats`]).
+//! Expired codes and tokens are swept as requests arrive, at most every 10 mock seconds, and at
+//! once when the clock is moved; every store has a hard cap (past it, dead entries go first, then
+//! the oldest), and the request and message logs keep their last entries, so a long run stays
+//! bounded ([`MockServer::stats`]).
 
 mod api;
 mod bounded;

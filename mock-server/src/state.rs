@@ -46,14 +46,14 @@ pub(crate) mod limits {
 
     /// Hard caps: past them the oldest entries are dropped even if still live.
     pub(crate) const MAX_CODES: usize = 100_000;
-    pub(crate) const MAX_BASE_TOKENS: usize = 10_000;
+    pub(crate) const MAX_BASE_TOKENS: usize = 100_000;
     pub(crate) const MAX_SNS_TOKENS: usize = 100_000;
     pub(crate) const MAX_LIVE_CGI_TOKENS: usize = 64;
     pub(crate) const MAX_MESSAGES: usize = 10_000;
 
-    /// Sweep at least every this many mock seconds or state-changing calls.
+    /// Sweep at most every this many mock seconds. (Nothing expires while the clock stands
+    /// still, and moving it sweeps at once, so time is the only trigger needed.)
     pub(crate) const SWEEP_EVERY_SECS: i64 = 10;
-    pub(crate) const SWEEP_EVERY_OPS: u32 = 4_096;
 }
 
 use limits::*;
@@ -75,15 +75,14 @@ pub(crate) struct State {
     pub(crate) messages: Ring<SentMessage>,
     pub(crate) next_menu_id: u64,
     last_sweep: i64,
-    ops_since_sweep: u32,
 }
 
 #[derive(Debug)]
 pub(crate) struct AppState {
     pub(crate) app: MockApp,
     pub(crate) users: Vec<UserState>,
-    /// `cgi-bin/token` tokens that may still be live, oldest first.
-    pub(crate) cgi_tokens: VecDeque<String>,
+    /// `cgi-bin/token` tokens that may still be live with their expiry, oldest first.
+    pub(crate) cgi_tokens: VecDeque<(String, i64)>,
     /// The current `stable_token` token.
     pub(crate) stable_token: Option<String>,
     /// Force refreshes: the Beijing day, how many that day, and the last one's time.
@@ -175,7 +174,6 @@ impl State {
             messages: Ring::new(MAX_MESSAGES),
             next_menu_id: 400_000_001,
             last_sweep: now,
-            ops_since_sweep: 0,
         };
         for (app, users) in &setup.apps {
             // The builder validated uniqueness and limits; a duplicate here is skipped.
@@ -333,10 +331,9 @@ impl State {
         self.next_menu_id.to_string()
     }
 
-    /// Sweeps when enough time or calls have passed since the last sweep.
+    /// Sweeps when enough mock time has passed since the last sweep.
     pub(crate) fn maybe_sweep(&mut self, now: i64) {
-        self.ops_since_sweep = self.ops_since_sweep.saturating_add(1);
-        if now - self.last_sweep >= SWEEP_EVERY_SECS || self.ops_since_sweep >= SWEEP_EVERY_OPS {
+        if now - self.last_sweep >= SWEEP_EVERY_SECS {
             self.sweep(now);
         }
     }
@@ -344,7 +341,6 @@ impl State {
     /// Forgets every code and token past its retention; keeps the per-app lists short.
     pub(crate) fn sweep(&mut self, now: i64) {
         self.last_sweep = now;
-        self.ops_since_sweep = 0;
         self.codes.retain(|c| c.expires_at + CODE_RETAIN > now);
         self.base_tokens
             .retain(|t| t.expires_at + TOKEN_RETAIN > now);
@@ -355,8 +351,7 @@ impl State {
         let tokens = &self.base_tokens;
         let today = crate::clock::beijing_day(now);
         for app in &mut self.apps {
-            app.cgi_tokens
-                .retain(|t| tokens.get(t).is_some_and(|r| r.expires_at > now));
+            app.cgi_tokens.retain(|(_, expires_at)| *expires_at > now);
             if app
                 .stable_token
                 .as_deref()
@@ -438,30 +433,20 @@ mod tests {
     }
 
     #[test]
-    fn requests_trigger_sweeps_by_time_and_by_count() {
+    fn requests_trigger_sweeps_as_time_passes() {
         let mut state = State::new(&setup(), 0);
-        let code = |expires_at| CodeRecord {
+        // Long dead: any sweep removes it.
+        let dead = CodeRecord {
             appid: "wx".into(),
             openid: "o".into(),
             scope: Scope::Base,
-            expires_at,
+            expires_at: -10_000,
             used: false,
         };
-        // Long dead: any sweep removes it.
-        state.codes.insert("a".into(), code(-10_000));
-        // Within 10 s and 4096 calls of the last sweep: no sweep.
+        state.codes.insert("a".into(), dead);
         state.maybe_sweep(SWEEP_EVERY_SECS - 1);
-        assert_eq!(state.codes.len(), 1);
+        assert_eq!(state.codes.len(), 1, "no sweep within 10 s of the last");
         state.maybe_sweep(SWEEP_EVERY_SECS);
-        assert_eq!(state.codes.len(), 0);
-        // By count, even when the clock stands still.
-        let now = SWEEP_EVERY_SECS;
-        state.codes.insert("b".into(), code(-10_000));
-        for _ in 0..SWEEP_EVERY_OPS - 1 {
-            state.maybe_sweep(now);
-        }
-        assert_eq!(state.codes.len(), 1);
-        state.maybe_sweep(now);
         assert_eq!(state.codes.len(), 0);
     }
 

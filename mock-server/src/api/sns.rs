@@ -139,9 +139,9 @@ impl State {
         ttl: i64,
         now: i64,
     ) -> String {
-        if self.codes.is_full() {
-            self.sweep(now);
-        }
+        // Under pressure, forget dead codes before their retention ends rather than evict
+        // live ones.
+        self.codes.make_room(|c| !c.used && c.expires_at > now);
         let code = random_alnum(CODE_LEN);
         let appid = self.apps[app].app.appid.clone();
         self.codes.insert(
@@ -190,9 +190,8 @@ impl State {
         scope: Scope,
         now: i64,
     ) -> SnsToken {
-        if self.sns_access.is_full() || self.sns_refresh.is_full() {
-            self.sweep(now);
-        }
+        self.sns_access.make_room(|t| t.expires_at > now);
+        self.sns_refresh.make_room(|t| t.expires_at > now);
         let appid = self.apps[app].app.appid.clone();
         let access = random_alnum(SNS_TOKEN_LEN);
         let refresh = random_alnum(SNS_TOKEN_LEN);
@@ -261,6 +260,7 @@ impl State {
             }
             _ => {
                 let access = random_alnum(SNS_TOKEN_LEN);
+                self.sns_access.make_room(|t| t.expires_at > now);
                 self.sns_access.insert(
                     access.clone(),
                     SnsAccess {

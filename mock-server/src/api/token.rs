@@ -95,32 +95,48 @@ fn check_ip(state: &State, app: usize, peer: IpAddr) -> Result<(), ApiError> {
 }
 
 impl State {
-    /// A new `cgi-bin/token` token; every older live one is cut to 5 more minutes.
+    /// Under a flood of token calls the store fills with dead tokens kept only to answer 42001:
+    /// drop those first, so eviction never reaches a live token of another app or endpoint.
+    fn make_room_for_base_token(&mut self, now: i64) {
+        self.base_tokens.make_room(|t| t.expires_at > now);
+    }
+
+    /// A new `cgi-bin/token` token; the previous one is cut to 5 more minutes.
+    ///
+    /// Only the previous token needs cutting: every older one was cut when it was replaced, so
+    /// expiries along the live list never decrease and dead tokens are all at its front.
     pub(crate) fn issue_cgi_token(&mut self, app: usize, now: i64) -> (String, u64) {
         let token = random_alnum(TOKEN_LEN);
         let app_state = &mut self.apps[app];
-        for old in &app_state.cgi_tokens {
-            if let Some(record) = self.base_tokens.get_mut(old)
-                && record.expires_at > now + ROTATION_GRACE
-            {
+        if let Some((previous, expires_at)) = app_state.cgi_tokens.back_mut()
+            && *expires_at > now + ROTATION_GRACE
+        {
+            *expires_at = now + ROTATION_GRACE;
+            if let Some(record) = self.base_tokens.get_mut(previous) {
                 record.expires_at = now + ROTATION_GRACE;
                 record.superseded = true;
             }
         }
-        let tokens = &self.base_tokens;
-        app_state
+        while app_state
             .cgi_tokens
-            .retain(|t| tokens.get(t).is_some_and(|r| r.expires_at > now));
+            .front()
+            .is_some_and(|(_, expires_at)| *expires_at <= now)
+        {
+            app_state.cgi_tokens.pop_front();
+        }
         while app_state.cgi_tokens.len() >= MAX_LIVE_CGI_TOKENS {
-            if let Some(oldest) = app_state.cgi_tokens.pop_front()
+            if let Some((oldest, _)) = app_state.cgi_tokens.pop_front()
                 && let Some(record) = self.base_tokens.get_mut(&oldest)
             {
                 record.expires_at = now;
                 record.superseded = true;
             }
         }
-        app_state.cgi_tokens.push_back(token.clone());
+        app_state
+            .cgi_tokens
+            .push_back((token.clone(), now + ACCESS_TTL));
         let appid = app_state.app.appid.clone();
+        self.make_room_for_base_token(now);
         self.base_tokens.insert(
             token.clone(),
             BaseToken {
@@ -174,6 +190,7 @@ impl State {
         }
         let token = random_alnum(TOKEN_LEN);
         let appid = self.apps[app].app.appid.clone();
+        self.make_room_for_base_token(now);
         self.base_tokens.insert(
             token.clone(),
             BaseToken {
@@ -218,6 +235,18 @@ mod tests {
         let (_t3, _) = s.issue_cgi_token(0, 1200);
         assert_eq!(expiry(&s, &t1), (1400, true));
         assert_eq!(expiry(&s, &t2), (1500, true));
+    }
+
+    #[test]
+    fn a_flood_of_token_calls_never_evicts_a_live_stable_token() {
+        let mut s = state();
+        s.base_tokens = crate::bounded::BoundedMap::new(200);
+        let (stable, _) = s.stable_token(0, false, 0).unwrap();
+        for _ in 0..1000 {
+            s.issue_cgi_token(0, 1);
+        }
+        assert!(s.base_tokens.get(&stable).is_some());
+        assert!(s.base_tokens.len() <= 200);
     }
 
     #[test]
