@@ -78,10 +78,6 @@ impl<V> BoundedMap<V> {
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
-
-    pub(crate) fn is_full(&self) -> bool {
-        self.map.len() >= self.cap
-    }
 }
 
 /// A first-in-first-out log that keeps the last `cap` entries.
