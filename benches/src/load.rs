@@ -81,6 +81,12 @@ pub struct LoadReport {
     pub p99: Duration,
     /// 99.9th percentile.
     pub p999: Duration,
+    /// Resident set of this process (KiB) when measuring started.
+    pub rss_start_kib: u64,
+    /// Largest resident set (KiB) sampled while measuring.
+    pub rss_peak_kib: u64,
+    /// Resident set (KiB) when measuring ended.
+    pub rss_end_kib: u64,
 }
 
 /// Runs `requests` against `addr` and reports. `check` decides whether an answer counts as good.
@@ -99,6 +105,17 @@ pub async fn run(
     let start = Instant::now();
     let measure_from = start + config.warmup;
     let stop_at = measure_from + config.duration;
+    // Samples the resident set every 250 ms of the measured window, to show growth under load.
+    let sampler = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let first = resident_kib();
+        let mut peak = first;
+        while Instant::now() < stop_at {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            peak = peak.max(resident_kib());
+        }
+        (first, peak, resident_kib())
+    });
     let mut workers = Vec::with_capacity(config.connections);
     for _ in 0..config.connections {
         let requests = Arc::clone(&requests);
@@ -117,6 +134,7 @@ pub async fn run(
             errors += 1;
         }
     }
+    let (rss_start_kib, rss_peak_kib, rss_end_kib) = sampler.await.unwrap_or_default();
     latencies.sort_unstable();
     let pct = |p: f64| -> Duration {
         if latencies.is_empty() {
@@ -134,6 +152,9 @@ pub async fn run(
         p50: pct(0.50),
         p99: pct(0.99),
         p999: pct(0.999),
+        rss_start_kib,
+        rss_peak_kib,
+        rss_end_kib,
     }
 }
 
