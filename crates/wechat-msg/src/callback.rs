@@ -224,20 +224,16 @@ impl Callback {
                 });
             }
         }
-        {
-            if let Some(store) = &self.inner.nonce_store {
-                let key = format!("nonce:{timestamp}:{nonce}");
-                let ttl = config
-                    .timestamp_window
-                    .unwrap_or(config.dedupe_ttl)
-                    .saturating_mul(2);
-                match store.claim(&key, ttl).await {
-                    Ok(Claim::New) => {}
-                    Ok(_) => return Err(CallbackError::NonceReplayed),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "nonce store failed; request let through")
-                    }
-                }
+        if let Some(store) = &self.inner.nonce_store {
+            let key = format!("nonce:{timestamp}:{nonce}");
+            let ttl = config
+                .timestamp_window
+                .unwrap_or(config.dedupe_ttl)
+                .saturating_mul(2);
+            match store.claim(&key, ttl).await {
+                Ok(Claim::New) => {}
+                Ok(_) => return Err(CallbackError::NonceReplayed),
+                Err(err) => tracing::warn!(error = %err, "nonce store failed; request let through"),
             }
         }
         Ok((timestamp, nonce, now))
