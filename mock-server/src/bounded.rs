@@ -63,7 +63,6 @@ impl<V> BoundedMap<V> {
         self.map.get_mut(key)
     }
 
-    #[cfg(test)]
     pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
         self.map.remove(key)
     }

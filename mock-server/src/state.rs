@@ -342,8 +342,9 @@ impl State {
     pub(crate) fn sweep(&mut self, now: i64) {
         self.last_sweep = now;
         self.codes.retain(|c| c.expires_at + CODE_RETAIN > now);
+        // Replaced tokens answer 40001 whether remembered or not: forget them once dead.
         self.base_tokens
-            .retain(|t| t.expires_at + TOKEN_RETAIN > now);
+            .retain(|t| t.expires_at > now || (!t.superseded && t.expires_at + TOKEN_RETAIN > now));
         self.sns_access
             .retain(|t| t.expires_at + TOKEN_RETAIN > now);
         self.sns_refresh

@@ -117,19 +117,22 @@ impl State {
                 record.superseded = true;
             }
         }
-        while app_state
-            .cgi_tokens
-            .front()
-            .is_some_and(|(_, expires_at)| *expires_at <= now)
-        {
-            app_state.cgi_tokens.pop_front();
-        }
-        while app_state.cgi_tokens.len() >= MAX_LIVE_CGI_TOKENS {
-            if let Some((oldest, _)) = app_state.cgi_tokens.pop_front()
-                && let Some(record) = self.base_tokens.get_mut(&oldest)
-            {
-                record.expires_at = now;
-                record.superseded = true;
+        // Drop dead tokens from the front, and the oldest live one past the cap. A replaced
+        // token answers 40001 whether remembered or not, so it is forgotten at once; one that
+        // simply ran out stays (for 42001) until swept.
+        loop {
+            let Some((_, expires_at)) = app_state.cgi_tokens.front() else {
+                break;
+            };
+            let dead = *expires_at <= now;
+            if !dead && app_state.cgi_tokens.len() < MAX_LIVE_CGI_TOKENS {
+                break;
+            }
+            let Some((oldest, _)) = app_state.cgi_tokens.pop_front() else {
+                break;
+            };
+            if !dead || self.base_tokens.get(&oldest).is_some_and(|r| r.superseded) {
+                self.base_tokens.remove(&oldest);
             }
         }
         app_state
@@ -177,11 +180,9 @@ impl State {
             }
             *count += 1;
             *last = now;
-            if let Some((token, _)) = &current
-                && let Some(record) = self.base_tokens.get_mut(token)
-            {
-                record.expires_at = now;
-                record.superseded = true;
+            // The replaced token is dead at once and answers 40001 like any unknown one.
+            if let Some((token, _)) = &current {
+                self.base_tokens.remove(token);
             }
         } else if let Some((token, expires_at)) = &current
             && expires_at - now > STABLE_RENEW_BEFORE
@@ -250,12 +251,29 @@ mod tests {
     }
 
     #[test]
-    fn live_token_list_is_bounded() {
+    fn live_token_list_is_bounded_and_replaced_tokens_are_forgotten() {
         let mut s = state();
         for i in 0..(MAX_LIVE_CGI_TOKENS as i64 * 3) {
             s.issue_cgi_token(0, i);
         }
         assert!(s.apps[0].cgi_tokens.len() <= MAX_LIVE_CGI_TOKENS);
+        assert_eq!(s.base_tokens.len(), s.apps[0].cgi_tokens.len());
+
+        let mut s = state();
+        let (a, _) = s.issue_cgi_token(0, 0);
+        let (b, _) = s.issue_cgi_token(0, 100);
+        let (c, _) = s.issue_cgi_token(0, 500);
+        assert!(
+            s.base_tokens.get(&a).is_none(),
+            "replaced and dead: forgotten"
+        );
+        assert_eq!(expiry(&s, &b), (800, true));
+        // c runs out on its own: remembered (42001); b was replaced: forgotten.
+        let (d, _) = s.issue_cgi_token(0, 500 + ACCESS_TTL + 1);
+        assert!(s.base_tokens.get(&b).is_none());
+        assert_eq!(expiry(&s, &c), (500 + ACCESS_TTL, false));
+        assert!(s.base_tokens.get(&d).is_some());
+        assert_eq!(s.base_tokens.len(), 2);
     }
 
     #[test]
@@ -278,7 +296,7 @@ mod tests {
         let (a, _) = s.stable_token(0, false, 0).unwrap();
         let (b, _) = s.stable_token(0, true, 100).unwrap();
         assert_ne!(a, b);
-        assert_eq!(expiry(&s, &a), (100, true));
+        assert!(s.base_tokens.get(&a).is_none(), "forgotten: 40001");
         // Within 30 s: no refresh, the current token.
         let (c, ttl) = s.stable_token(0, true, 110).unwrap();
         assert_eq!((c.as_str(), ttl), (b.as_str(), 7190));
