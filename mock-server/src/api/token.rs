@@ -120,10 +120,7 @@ impl State {
         // Drop dead tokens from the front, and the oldest live one past the cap. A replaced
         // token answers 40001 whether remembered or not, so it is forgotten at once; one that
         // simply ran out stays (for 42001) until swept.
-        loop {
-            let Some((_, expires_at)) = app_state.cgi_tokens.front() else {
-                break;
-            };
+        while let Some((_, expires_at)) = app_state.cgi_tokens.front() {
             let dead = *expires_at <= now;
             if !dead && app_state.cgi_tokens.len() < MAX_LIVE_CGI_TOKENS {
                 break;
