@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
-use wechat_types::ErrCode;
+use wechat_types::{ApiStatus, ErrCode};
 
 /// WeChat answers JSON with this content type.
 pub(crate) const JSON: &str = "application/json; encoding=utf-8";
@@ -96,20 +96,10 @@ pub(crate) fn errmsg(error: &ApiError, now: i64) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    errcode: i64,
-    errmsg: &'a str,
-}
-
 /// HTTP 200 with `{"errcode":N,"errmsg":"… rid: …"}`.
 pub(crate) fn error(error: &ApiError, now: i64) -> Response<Bytes> {
-    let errmsg = errmsg(error, now);
-    let body = serde_json::to_vec(&Envelope {
-        errcode: error.code.code(),
-        errmsg: &errmsg,
-    })
-    .unwrap_or_default();
+    let body =
+        serde_json::to_vec(&ApiStatus::new(error.code, errmsg(error, now))).unwrap_or_default();
     let mut resp = with_type(StatusCode::OK, JSON, Bytes::from(body));
     resp.extensions_mut()
         .insert(AnsweredErrCode(error.code.code()));
