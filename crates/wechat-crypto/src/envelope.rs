@@ -3,7 +3,7 @@
 //! Reading goes through the workspace's one XML reader, [`Element::parse`], which refuses a
 //! DOCTYPE and bounds depth and size; writing goes through its CDATA writer.
 
-use wechat_types::xml::{Element, XmlError, push_cdata_element, push_text_element};
+use wechat_types::xml::{ElementRef, XmlError, push_cdata_element, push_text_element};
 
 use crate::CryptoError;
 
@@ -34,11 +34,10 @@ impl EncryptedEnvelope {
     /// Reads an encrypted push body. The root must be `<xml>` and `<Encrypt>` must be present
     /// and non-empty.
     pub fn parse(body: &[u8]) -> Result<Self, CryptoError> {
-        let mut root = parse_root(body)?;
-        let encrypt = take_encrypt(&mut root)?;
+        let root = parse_root(body)?;
         Ok(Self {
-            to_user_name: take_child(&mut root, "ToUserName"),
-            encrypt,
+            encrypt: take_encrypt(&root)?,
+            to_user_name: take_child(&root, "ToUserName"),
         })
     }
 
@@ -72,15 +71,15 @@ impl ReplyEnvelope {
     /// Reads an encrypted reply body; every one of `Encrypt`, `MsgSignature`, `TimeStamp` and
     /// `Nonce` must be present.
     pub fn parse(body: &[u8]) -> Result<Self, CryptoError> {
-        let mut root = parse_root(body)?;
-        let mut field = |name: &'static str| {
-            take_child(&mut root, name).ok_or(CryptoError::InvalidXml(XmlError::MissingField(name)))
+        let root = parse_root(body)?;
+        let field = |name: &'static str| {
+            take_child(&root, name).ok_or(CryptoError::InvalidXml(XmlError::MissingField(name)))
         };
         let msg_signature = field("MsgSignature")?;
         let timestamp = field("TimeStamp")?;
         let nonce = field("Nonce")?;
         Ok(Self {
-            encrypt: take_encrypt(&mut root)?,
+            encrypt: take_encrypt(&root)?,
             msg_signature,
             timestamp,
             nonce,
@@ -117,28 +116,26 @@ pub fn render_reply_envelope(
     out
 }
 
-fn parse_root(body: &[u8]) -> Result<Element, CryptoError> {
-    let root = Element::parse(body)?;
-    if root.name != "xml" {
+fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {
+    let root = ElementRef::parse(body)?;
+    if root.name() != "xml" {
         return Err(CryptoError::InvalidXml(XmlError::UnexpectedRoot {
             expected: "xml",
-            found: root.name,
+            found: root.name().to_owned(),
         }));
     }
     Ok(root)
 }
 
-/// Moves the text of the first child `name` out of the tree (no copy of a long `Encrypt`).
-fn take_child(root: &mut Element, name: &str) -> Option<String> {
-    root.children
-        .iter_mut()
-        .find(|child| child.name == name)
-        .map(|child| std::mem::take(&mut child.text))
+/// The text of the first child `name`. The tree borrows from the body, so this is the only copy.
+fn take_child(root: &ElementRef<'_>, name: &str) -> Option<String> {
+    root.child_text(name).map(str::to_owned)
 }
 
-fn take_encrypt(root: &mut Element) -> Result<String, CryptoError> {
-    take_child(root, "Encrypt")
+fn take_encrypt(root: &ElementRef<'_>) -> Result<String, CryptoError> {
+    root.child_text("Encrypt")
         .filter(|text| !text.is_empty())
+        .map(str::to_owned)
         .ok_or(CryptoError::MissingEncrypt)
 }
 

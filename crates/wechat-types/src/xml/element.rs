@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::events::Event as XmlEvent;
 
@@ -88,8 +90,7 @@ impl Element {
     /// ));
     /// ```
     pub fn parse(input: &[u8]) -> Result<Element, XmlError> {
-        let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
-        parse_str(text)
+        ElementRef::parse(input).map(|root| root.to_element())
     }
 
     /// The first child named `name`.
@@ -100,6 +101,15 @@ impl Element {
     /// The text of the first child named `name`.
     pub fn child_text(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.as_str())
+    }
+
+    /// A borrowed view of this element, for code written against [`ElementRef`].
+    pub fn as_element_ref(&self) -> ElementRef<'_> {
+        ElementRef {
+            name: Cow::Borrowed(&self.name),
+            text: Cow::Borrowed(&self.text),
+            children: self.children.iter().map(Element::as_element_ref).collect(),
+        }
     }
 
     /// Writes the element as XML, every text in CDATA.
@@ -126,12 +136,88 @@ impl Element {
     }
 }
 
-fn parse_str(input: &str) -> Result<Element, XmlError> {
+/// An element that borrows its names and texts from the document wherever it can: the reader
+/// behind [`Element::parse`], and the fast way to pick a few fields out of a push (a typical
+/// message costs one allocation here, against one per name and text for [`Element`]).
+///
+/// It keeps every safety rule of [`Element::parse`]: DOCTYPE refused, depth and size bounded.
+///
+/// ```
+/// use wechat_types::xml::ElementRef;
+///
+/// let body = b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[abc=]]></Encrypt></xml>";
+/// let root = ElementRef::parse(body).unwrap();
+/// assert_eq!(root.child_text("Encrypt"), Some("abc="));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ElementRef<'a> {
+    name: Cow<'a, str>,
+    text: Cow<'a, str>,
+    children: Vec<ElementRef<'a>>,
+}
+
+impl<'a> ElementRef<'a> {
+    /// Reads a whole document into its root element, borrowing from `input`.
+    pub fn parse(input: &'a [u8]) -> Result<ElementRef<'a>, XmlError> {
+        let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
+        parse_str(text)
+    }
+
+    /// The element's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The element's own text (CDATA and escaped text joined; whitespace between children
+    /// dropped).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The child elements, in document order.
+    pub fn children(&self) -> &[ElementRef<'a>] {
+        &self.children
+    }
+
+    /// The first child named `name`.
+    pub fn child(&self, name: &str) -> Option<&ElementRef<'a>> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The text of the first child named `name`.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(ElementRef::text)
+    }
+
+    /// An owned copy.
+    pub fn to_element(&self) -> Element {
+        Element {
+            name: self.name.clone().into_owned(),
+            text: self.text.clone().into_owned(),
+            children: self.children.iter().map(ElementRef::to_element).collect(),
+        }
+    }
+
+    fn push_text(&mut self, piece: Cow<'a, str>) {
+        if piece.is_empty() || (!self.children.is_empty() && piece.trim().is_empty()) {
+            // Indentation between child elements: never part of a value.
+            return;
+        }
+        if self.text.is_empty() {
+            self.text = piece;
+        } else {
+            self.text.to_mut().push_str(&piece);
+        }
+    }
+}
+
+fn parse_str(input: &str) -> Result<ElementRef<'_>, XmlError> {
     let mut reader = Reader::from_str(input);
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut stack: Vec<ElementRef<'_>> = Vec::with_capacity(4);
+    let mut root: Option<ElementRef<'_>> = None;
     let mut count = 0usize;
     loop {
+        let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let event = reader.read_event().map_err(XmlError::Malformed)?;
         match event {
             XmlEvent::Start(start) => {
@@ -145,9 +231,10 @@ fn parse_str(input: &str) -> Result<Element, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(XmlError::TooDeep);
                 }
-                stack.push(Element {
-                    name: element_name(start.name().as_ref())?,
-                    ..Element::default()
+                stack.push(ElementRef {
+                    name: element_name(input, at, start.name().as_ref())?,
+                    text: Cow::Borrowed(""),
+                    children: Vec::new(),
                 });
             }
             XmlEvent::Empty(empty) => {
@@ -158,9 +245,10 @@ fn parse_str(input: &str) -> Result<Element, XmlError> {
                 if count > MAX_ELEMENTS {
                     return Err(XmlError::TooManyElements);
                 }
-                let element = Element {
-                    name: element_name(empty.name().as_ref())?,
-                    ..Element::default()
+                let element = ElementRef {
+                    name: element_name(input, at, empty.name().as_ref())?,
+                    text: Cow::Borrowed(""),
+                    children: Vec::new(),
                 };
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
@@ -171,7 +259,7 @@ fn parse_str(input: &str) -> Result<Element, XmlError> {
                 // quick-xml has already checked that the end tag matches the open one.
                 let mut done = stack.pop().ok_or(XmlError::NoRoot)?;
                 if !done.children.is_empty() && done.text.trim().is_empty() {
-                    done.text.clear();
+                    done.text = Cow::Borrowed("");
                 }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
@@ -181,16 +269,22 @@ fn parse_str(input: &str) -> Result<Element, XmlError> {
             XmlEvent::Text(text) => {
                 let value = text.unescape().map_err(XmlError::Malformed)?;
                 match stack.last_mut() {
-                    Some(open) => open.text.push_str(&value),
+                    Some(open) => open.push_text(value),
                     None if value.trim().is_empty() => {}
                     None => return Err(XmlError::TrailingContent),
                 }
             }
             XmlEvent::CData(data) => match stack.last_mut() {
                 Some(open) => {
-                    let raw = data.into_inner();
-                    let value = std::str::from_utf8(&raw).map_err(|_| XmlError::NotUtf8)?;
-                    open.text.push_str(value);
+                    let value = match data.into_inner() {
+                        Cow::Borrowed(raw) => {
+                            Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| XmlError::NotUtf8)?)
+                        }
+                        Cow::Owned(raw) => {
+                            Cow::Owned(String::from_utf8(raw).map_err(|_| XmlError::NotUtf8)?)
+                        }
+                    };
+                    open.push_text(value);
                 }
                 None => return Err(XmlError::TrailingContent),
             },
@@ -205,10 +299,19 @@ fn parse_str(input: &str) -> Result<Element, XmlError> {
     root.ok_or(XmlError::NoRoot)
 }
 
-fn element_name(raw: &[u8]) -> Result<String, XmlError> {
-    std::str::from_utf8(raw)
-        .map(str::to_owned)
-        .map_err(|_| XmlError::NotUtf8)
+/// The name of the tag that starts at byte `at` of `input` (`<name…`), borrowed from the input.
+/// Falls back to a copy of what quick-xml reports should the positions ever disagree.
+fn element_name<'a>(input: &'a str, at: usize, reported: &[u8]) -> Result<Cow<'a, str>, XmlError> {
+    let borrowed = at
+        .checked_add(1)
+        .and_then(|from| input.get(from..from + reported.len()))
+        .filter(|slice| slice.as_bytes() == reported);
+    match borrowed {
+        Some(name) => Ok(Cow::Borrowed(name)),
+        None => std::str::from_utf8(reported)
+            .map(|name| Cow::Owned(name.to_owned()))
+            .map_err(|_| XmlError::NotUtf8),
+    }
 }
 
 #[cfg(test)]

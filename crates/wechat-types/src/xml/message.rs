@@ -1,6 +1,6 @@
 //! Incoming messages and events (PROTOCOL.md 4.7 and 4.8), both parsed and rendered.
 
-use super::element::{Element, XmlError};
+use super::element::{Element, ElementRef, XmlError};
 use super::write::{push_cdata_element, push_text_element};
 use crate::id::{AccountId, MediaId, MsgId, OpenId};
 
@@ -377,19 +377,23 @@ impl MessageBody {
 impl Message {
     /// Parses a plaintext push (or the decrypted inner document of an encrypted one).
     pub fn parse(input: &[u8]) -> Result<Message, XmlError> {
-        let root = Element::parse(input)?;
-        Message::from_element(root)
+        Message::from_element_ref(&ElementRef::parse(input)?)
     }
 
     /// Builds a message from an already-read `<xml>` element.
-    pub fn from_element(root: Element) -> Result<Message, XmlError> {
-        if root.name != "xml" {
+    pub fn from_element(root: &Element) -> Result<Message, XmlError> {
+        Message::from_element_ref(&root.as_element_ref())
+    }
+
+    /// Builds a message from an already-read, borrowed `<xml>` element.
+    pub fn from_element_ref(root: &ElementRef<'_>) -> Result<Message, XmlError> {
+        if root.name() != "xml" {
             return Err(XmlError::UnexpectedRoot {
                 expected: "xml",
-                found: root.name,
+                found: root.name().to_owned(),
             });
         }
-        let fields = Fields(&root);
+        let fields = Fields(root);
         let to = AccountId::new(fields.required("ToUserName")?);
         let from = OpenId::new(fields.required("FromUserName")?);
         let create_time = fields.number("CreateTime")?;
@@ -443,10 +447,10 @@ impl Message {
                 url: fields.text("Url"),
                 msg_id: fields.msg_id("MsgId")?,
             },
-            "event" => MessageBody::Event(parse_event(&root)?),
+            "event" => MessageBody::Event(parse_event(root)?),
             other => MessageBody::Unknown {
                 msg_type: other.to_owned(),
-                raw: root.clone(),
+                raw: root.to_element(),
             },
         };
         Ok(Message {
@@ -670,7 +674,7 @@ fn write_event(out: &mut String, event: &Event) {
     }
 }
 
-fn parse_event(root: &Element) -> Result<Event, XmlError> {
+fn parse_event(root: &ElementRef<'_>) -> Result<Event, XmlError> {
     let fields = Fields(root);
     let name = fields.required("Event")?;
     let key = || fields.text("EventKey");
@@ -766,20 +770,20 @@ fn parse_event(root: &Element) -> Result<Event, XmlError> {
     } else {
         Event::Unknown {
             event: name.to_owned(),
-            raw: root.clone(),
+            raw: root.to_element(),
         }
     };
     Ok(event)
 }
 
-fn parse_pics(info: Option<&Element>) -> Result<PicInfo, XmlError> {
+fn parse_pics(info: Option<&ElementRef<'_>>) -> Result<PicInfo, XmlError> {
     let Some(info) = info else {
         return Ok(PicInfo::default());
     };
     let md5_sums = info
         .child("PicList")
         .map(|list| {
-            list.children
+            list.children()
                 .iter()
                 .filter_map(|item| item.child_text("PicMd5Sum").map(str::to_owned))
                 .collect()
@@ -792,10 +796,10 @@ fn parse_pics(info: Option<&Element>) -> Result<PicInfo, XmlError> {
 }
 
 /// Typed access to the children of an element.
-struct Fields<'a>(&'a Element);
+struct Fields<'r, 'a>(&'r ElementRef<'a>);
 
-impl<'a> Fields<'a> {
-    fn required(&self, name: &'static str) -> Result<&'a str, XmlError> {
+impl<'r> Fields<'r, '_> {
+    fn required(&self, name: &'static str) -> Result<&'r str, XmlError> {
         self.0.child_text(name).ok_or(XmlError::MissingField(name))
     }
 

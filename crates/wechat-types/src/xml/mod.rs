@@ -10,7 +10,7 @@ mod message;
 mod reply;
 mod write;
 
-pub use element::{Element, XmlError};
+pub use element::{Element, ElementRef, XmlError};
 pub use message::{Event, Message, MessageBody, PicInfo, ScanCodeInfo, Scene, SelectedLocation};
 pub use reply::{Article, PassiveReply, Reply, ReplyMessage};
 pub use write::{push_cdata_element, push_text_element};

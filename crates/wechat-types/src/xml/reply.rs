@@ -1,6 +1,6 @@
 //! Passive replies (PROTOCOL.md 4.9): what the callback answers within the same HTTP response.
 
-use super::element::{Element, XmlError};
+use super::element::{ElementRef, XmlError};
 use super::write::{push_cdata_element, push_text_element};
 use crate::id::{AccountId, MediaId, OpenId};
 
@@ -231,11 +231,11 @@ impl ReplyMessage {
 
     /// Parses a reply document, as WeChat does when it reads the callback's answer.
     pub fn parse(input: &[u8]) -> Result<ReplyMessage, XmlError> {
-        let root = Element::parse(input)?;
-        if root.name != "xml" {
+        let root = ElementRef::parse(input)?;
+        if root.name() != "xml" {
             return Err(XmlError::UnexpectedRoot {
                 expected: "xml",
-                found: root.name,
+                found: root.name().to_owned(),
             });
         }
         let required =
@@ -285,7 +285,7 @@ impl ReplyMessage {
                 let articles: Vec<Article> = root
                     .child("Articles")
                     .map(|list| {
-                        list.children
+                        list.children()
                             .iter()
                             .map(|item| Article {
                                 title: item.child_text("Title").unwrap_or_default().to_owned(),
