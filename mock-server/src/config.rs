@@ -10,6 +10,7 @@ use wechat_types::{
 };
 
 use crate::fake;
+use crate::push::CallbackMode;
 
 /// At most this many apps; adding more is refused.
 pub(crate) const MAX_APPS: usize = 1_000;
@@ -50,8 +51,12 @@ pub struct MockApp {
     pub account_id: AccountId,
     /// The account's display name, shown on the consent and QR pages.
     pub name: String,
-    /// The developer's callback URL (where pushes go). Stored for the push features.
+    /// The developer's callback URL (where pushes go): set it with
+    /// [`MockServer::set_callback`](crate::MockServer::set_callback), which runs WeChat's
+    /// verification handshake, or here without one.
     pub callback_url: Option<String>,
+    /// The message encryption mode of the callback (plaintext by default, as on WeChat).
+    pub callback_mode: CallbackMode,
     /// The web-authorization domain (网页授权域名). When set, `redirect_uri` must be on exactly
     /// this host (or `host:port` when the value carries a port), as on WeChat: error page 10003
     /// otherwise. When `None` any http(s) redirect is accepted, which is what local development
@@ -79,6 +84,7 @@ impl MockApp {
             account_id: AccountId::new("gh_0c0ffee5eed1"),
             name: "wechat-mock 演示号".to_owned(),
             callback_url: None,
+            callback_mode: CallbackMode::Plaintext,
             oauth_domain: None,
             unionid: false,
             ip_whitelist: Vec::new(),
@@ -103,6 +109,7 @@ impl MockApp {
             account_id: AccountId::new(account_id),
             name: "wechat-mock 公众号".to_owned(),
             callback_url: None,
+            callback_mode: CallbackMode::Plaintext,
             oauth_domain: None,
             unionid: false,
             ip_whitelist: Vec::new(),
@@ -137,6 +144,12 @@ impl MockApp {
     /// Sets the developer's callback URL.
     pub fn with_callback_url(mut self, url: impl Into<String>) -> Self {
         self.callback_url = Some(url.into());
+        self
+    }
+
+    /// Sets the message encryption mode of the callback.
+    pub fn with_callback_mode(mut self, mode: CallbackMode) -> Self {
+        self.callback_mode = mode;
         self
     }
 
@@ -351,6 +364,8 @@ pub(crate) struct AppSpec {
     pub(crate) account_id: Option<String>,
     pub(crate) name: Option<String>,
     pub(crate) callback_url: Option<String>,
+    /// `plaintext`, `compat` or `safe`.
+    pub(crate) callback_mode: Option<String>,
     pub(crate) oauth_domain: Option<String>,
     #[serde(default)]
     pub(crate) unionid: bool,
@@ -421,6 +436,13 @@ impl AppSpec {
             app.name = name;
         }
         app.callback_url = self.callback_url.filter(|s| !s.is_empty());
+        if let Some(mode) = self.callback_mode {
+            app.callback_mode = CallbackMode::parse(&mode).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "callback_mode must be plaintext, compat or safe, not {mode:?}"
+                ))
+            })?;
+        }
         app.oauth_domain = self.oauth_domain.filter(|s| !s.is_empty());
         app.unionid = self.unionid;
         app.ip_whitelist = self.ip_whitelist;

@@ -80,6 +80,7 @@ impl Shared {
         *lock(&self.state) = fresh;
         lock(&self.faults).clear();
         lock(&self.log).clear();
+        self.clear_deliveries();
     }
 }
 

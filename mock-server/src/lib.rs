@@ -80,11 +80,13 @@ mod api;
 mod bounded;
 mod clock;
 mod config;
+mod console;
 mod control;
 mod fake;
 mod fault;
 mod html;
 mod log;
+mod push;
 mod reply;
 mod router;
 mod server;
@@ -93,6 +95,10 @@ mod state;
 pub use config::{ConfigError, MockApp, MockUser};
 pub use fault::Fault;
 pub use log::{RecordedRequest, SentMessage};
+pub use push::{
+    CallbackMode, ConversationEntry, EntryKind, PushError, PushOutcome, SERVICE_UNAVAILABLE,
+    UserAction,
+};
 pub use server::{MockServer, MockServerBuilder, MockService, StartError};
 pub use state::MockStats;
 

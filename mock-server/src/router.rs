@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::HOST;
@@ -17,12 +17,17 @@ use crate::bounded::Ring;
 use crate::clock::MockClock;
 use crate::fault::{Fault, Faults};
 use crate::log::{LOGGED_BODY_LIMIT, RecordedRequest};
+use crate::push::{Delivery, HttpClient};
 use crate::reply::{self, AnsweredErrCode, ApiError, ApiResult};
 use crate::state::{Setup, State};
 
 /// Request bodies larger than this are refused with 47001 (WeChat's largest JSON bodies are far
 /// smaller; media uploads are not part of the fake).
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
+
+/// A request with this header is answered but not recorded in the request log: the console
+/// polls with it, so the log shows the developer's calls rather than the console's.
+pub(crate) const QUIET_HEADER: &str = "x-wechat-mock-quiet";
 
 /// Everything a server and its in-process handles share.
 #[derive(Debug)]
@@ -34,6 +39,12 @@ pub(crate) struct Shared {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub(crate) base_url: String,
     pub(crate) setup: Setup,
+    /// The client pushes and handshakes go out through.
+    pub(crate) client: HttpClient,
+    /// How long a callback has for one try (5 s, as on WeChat).
+    pub(crate) push_timeout: Duration,
+    /// The HTTP exchanges with callbacks, for the console.
+    pub(crate) deliveries: Mutex<Ring<Delivery>>,
 }
 
 /// Locks a mutex; a panic elsewhere while holding it must not take the whole fake down.
@@ -66,7 +77,7 @@ impl<'a> Query<'a> {
 
 /// One request, as the handlers see it.
 pub(crate) struct Ctx<'a> {
-    pub(crate) shared: &'a Shared,
+    pub(crate) shared: &'a Arc<Shared>,
     pub(crate) method: &'a Method,
     pub(crate) path: &'a str,
     pub(crate) query: Query<'a>,
@@ -167,7 +178,7 @@ pub(crate) enum Body {
 
 /// Answers one request and records it.
 pub(crate) async fn dispatch(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     parts: Parts,
     body: Body,
     peer: IpAddr,
@@ -177,7 +188,8 @@ pub(crate) async fn dispatch(
     let path = parts.uri.path();
     lock(&shared.state).maybe_sweep(now);
 
-    let fault = if path.starts_with("/mock/") {
+    // The fake's own routes and pages are never faulted: only WeChat's APIs are.
+    let fault = if path.starts_with("/mock/") || path == "/" || path.starts_with("/open/js/") {
         None
     } else {
         lock(&shared.faults).take(path)
@@ -201,10 +213,10 @@ pub(crate) async fn dispatch(
     let response = match fault {
         Some(Fault::Delay(delay)) => {
             tokio::time::sleep(delay).await;
-            route(&ctx, too_large)
+            route(&ctx, too_large).await
         }
         Some(fault) => fault_response(&fault, now),
-        None => route(&ctx, too_large),
+        None => route(&ctx, too_large).await,
     };
 
     let status = response.status().as_u16();
@@ -214,6 +226,15 @@ pub(crate) async fn dispatch(
         .map(|c| c.0)
         .filter(|c| *c != 0);
     let millis = started.elapsed().as_secs_f64() * 1000.0;
+    // The console's own refreshes say so, and stay out of the logs it shows.
+    if parts.headers.contains_key(QUIET_HEADER) {
+        tracing::debug!(
+            target: "wechat_mock::request",
+            "{} {} {} {:.1}ms (console)",
+            parts.method, path, status, millis
+        );
+        return response;
+    }
     match errcode {
         Some(code) => tracing::info!(
             target: "wechat_mock::request",
@@ -262,7 +283,7 @@ fn fault_response(fault: &Fault, now: i64) -> Response<Bytes> {
 }
 
 /// The route table: api, open and mp paths share one listener because they never collide.
-fn route(ctx: &Ctx<'_>, body_too_large: bool) -> Response<Bytes> {
+async fn route(ctx: &Ctx<'_>, body_too_large: bool) -> Response<Bytes> {
     if body_too_large {
         return reply::error(
             &ApiError::new(ErrCode::DATA_FORMAT_ERROR)
@@ -288,8 +309,12 @@ fn route(ctx: &Ctx<'_>, body_too_large: bool) -> Response<Bytes> {
         "/cgi-bin/ticket/getticket" => api::ticket::get_ticket(ctx),
         "/cgi-bin/user/info" => api::user::info(ctx),
         "/cgi-bin/message/custom/send" => api::custom::send(ctx),
-        "/" => Ok(api::pages::index(ctx)),
-        path if path.starts_with("/mock/") => Ok(api::admin::route(ctx)),
+        "/" => Ok(crate::console::index(ctx)),
+        "/open/js/jweixin-1.6.0.js" => Ok(api::jssdk::script(ctx)),
+        path if path.starts_with("/mock/") => match crate::push::admin::route(ctx).await {
+            Some(response) => Ok(response),
+            None => Ok(api::admin::route(ctx)),
+        },
         _ => Err(unknown_path(ctx)),
     };
     result.unwrap_or_else(|e| reply::error(&e, ctx.now))

@@ -34,6 +34,8 @@ use crate::state::{MockStats, Setup, State};
 const DEFAULT_LOG_CAPACITY: usize = 10_000;
 /// How long a connection may take to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Callback exchanges kept for the console.
+const DELIVERY_LOG_CAPACITY: usize = 1_000;
 /// How long shutdown waits for in-flight requests before cutting connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
@@ -92,6 +94,7 @@ pub struct MockServerBuilder {
     addr: SocketAddr,
     frozen_at: Option<i64>,
     log_capacity: usize,
+    push_timeout: Duration,
 }
 
 impl Default for MockServerBuilder {
@@ -107,6 +110,7 @@ impl Default for MockServerBuilder {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             frozen_at: None,
             log_capacity: DEFAULT_LOG_CAPACITY,
+            push_timeout: crate::push::DEFAULT_PUSH_TIMEOUT,
         }
     }
 }
@@ -171,11 +175,19 @@ impl MockServerBuilder {
         self
     }
 
+    /// How long a callback has to answer one try of a push or the verification request
+    /// (default 5 seconds, as on WeChat). Tests of slow callbacks set a shorter one.
+    pub fn push_timeout(mut self, timeout: Duration) -> Self {
+        self.push_timeout = timeout;
+        self
+    }
+
     /// Adds the apps of a JSON configuration (the binary's `--config` file):
     ///
     /// ```json
     /// {"apps": [{"appid": "wx…", "secret": "…", "token": "…", "aes_key": "…43 chars…",
-    ///            "account_id": "gh_…", "name": "…", "callback_url": "…", "oauth_domain": "…",
+    ///            "account_id": "gh_…", "name": "…", "callback_url": "…", "callback_mode": "safe",
+    ///            "oauth_domain": "…",
     ///            "unionid": true, "ip_whitelist": ["127.0.0.1"], "daily_quota": 2000,
     ///            "users": 3}]}
     /// ```
@@ -289,6 +301,9 @@ impl MockServerBuilder {
             faults: Mutex::new(Faults::default()),
             base_url: format!("http://{reachable}"),
             setup,
+            client: crate::push::client(),
+            push_timeout: self.push_timeout,
+            deliveries: Mutex::new(Ring::new(DELIVERY_LOG_CAPACITY)),
         });
         let (shutdown, signal) = watch::channel(false);
         let task = tokio::spawn(serve(listener, Arc::clone(&shared), signal));
@@ -353,7 +368,7 @@ impl MockServer {
         MockServerBuilder::default()
     }
 
-    fn shared(&self) -> &Shared {
+    pub(crate) fn shared(&self) -> &Shared {
         &self.service.shared
     }
 
@@ -661,7 +676,7 @@ async fn connection(
 }
 
 async fn answer(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     request: Request<Incoming>,
     peer: IpAddr,
 ) -> Response<Full<Bytes>> {

@@ -12,6 +12,7 @@ use wechat_types::{AppId, ErrCode, OpenId, UnionId};
 use crate::bounded::{BoundedMap, Ring};
 use crate::config::{ConfigError, MAX_APPS, MAX_USERS_PER_APP, MockApp, MockUser};
 use crate::log::SentMessage;
+use crate::push::Conversation;
 use crate::reply::ApiError;
 
 /// Lifetimes and limits of PROTOCOL.md 4.3, plus how long the fake remembers dead secrets (so a
@@ -93,6 +94,8 @@ pub(crate) struct AppState {
     pub(crate) conditional_menus: Vec<ConditionalMenu>,
     /// Calls per API path on a Beijing day, for `daily_quota`.
     pub(crate) quota: HashMap<&'static str, (i64, u32)>,
+    /// Each user's conversation with the account, by openid (only users who have one).
+    pub(crate) conversations: HashMap<String, Conversation>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +161,8 @@ pub struct MockStats {
     pub refresh_tokens: usize,
     /// Custom-service messages kept.
     pub messages: usize,
+    /// Conversation entries kept, over all users (at most 200 per user).
+    pub conversation_entries: usize,
     /// Requests kept in the log.
     pub requests: usize,
 }
@@ -206,6 +211,7 @@ impl State {
             menu: None,
             conditional_menus: Vec::new(),
             quota: HashMap::new(),
+            conversations: HashMap::new(),
         });
         Ok(index)
     }
@@ -378,6 +384,12 @@ impl State {
             sns_access_tokens: self.sns_access.len(),
             refresh_tokens: self.sns_refresh.len(),
             messages: self.messages.iter().len(),
+            conversation_entries: self
+                .apps
+                .iter()
+                .flat_map(|a| a.conversations.values())
+                .map(Conversation::len)
+                .sum(),
             requests: 0,
         }
     }

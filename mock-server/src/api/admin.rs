@@ -13,6 +13,9 @@
 //! | `POST /mock/reset` | back to the configured apps and users |
 //! | `GET|POST /mock/oauth/confirm` | the consent pages' answer |
 //! | `GET /mock/avatar/{openid}.svg` | generated avatars |
+//! | `GET /mock/media/{name}.svg` | a placeholder picture for any media (image messages, news cards) |
+//! | `GET /mock/jweixin.js` · `GET /mock/jssdk/verify` | the fake JS-SDK and its signature check |
+//! | `POST /mock/callback` · `POST /mock/push` · `GET /mock/conversation/{openid}` · `GET /mock/menu` · `GET /mock/deliveries` | pushing (see the push module) |
 //! | `GET /mock/callback` | a demo `redirect_uri` page that shows the code and state |
 //!
 //! Admin errors answer a 4xx status with `{"errcode":N,"errmsg":"…"}` (the admin API is the
@@ -38,7 +41,12 @@ pub(crate) fn route(ctx: &Ctx<'_>) -> Response<Bytes> {
     if let Some(file) = path.strip_prefix("/mock/avatar/") {
         return avatar::serve(ctx, file);
     }
+    if let Some(file) = path.strip_prefix("/mock/media/") {
+        return avatar::media(file);
+    }
     match (path, method) {
+        ("/mock/jweixin.js", &Method::GET) => super::jssdk::script(ctx),
+        ("/mock/jssdk/verify", &Method::GET) => super::jssdk::verify(ctx),
         ("/mock/oauth/confirm", &Method::GET | &Method::POST) => oauth_pages::confirm(ctx),
         ("/mock/callback", &Method::GET) => super::pages::callback(ctx),
         ("/mock/apps", &Method::GET) => list_apps(ctx),
@@ -83,7 +91,7 @@ pub(crate) fn route(ctx: &Ctx<'_>) -> Response<Bytes> {
     }
 }
 
-fn admin_error(status: StatusCode, errcode: i64, errmsg: &str) -> Response<Bytes> {
+pub(crate) fn admin_error(status: StatusCode, errcode: i64, errmsg: &str) -> Response<Bytes> {
     let mut resp = reply::json_status(status, &json!({ "errcode": errcode, "errmsg": errmsg }));
     resp.extensions_mut()
         .insert(reply::AnsweredErrCode(errcode));
@@ -108,6 +116,7 @@ struct AppView<'a> {
     account_id: &'a str,
     name: &'a str,
     callback_url: Option<&'a str>,
+    callback_mode: &'static str,
     oauth_domain: Option<&'a str>,
     unionid: bool,
     ip_whitelist: Vec<String>,
@@ -123,6 +132,7 @@ fn app_view(app: &MockApp) -> AppView<'_> {
         account_id: app.account_id.as_str(),
         name: &app.name,
         callback_url: app.callback_url.as_deref(),
+        callback_mode: app.callback_mode.as_str(),
         oauth_domain: app.oauth_domain.as_deref(),
         unionid: app.unionid,
         ip_whitelist: app.ip_whitelist.iter().map(ToString::to_string).collect(),
@@ -381,6 +391,7 @@ fn stats(ctx: &Ctx<'_>) -> Response<Bytes> {
         "sns_access_tokens": stats.sns_access_tokens,
         "refresh_tokens": stats.refresh_tokens,
         "messages": stats.messages,
+        "conversation_entries": stats.conversation_entries,
         "requests": stats.requests,
     }))
 }

@@ -40,6 +40,29 @@ pub(crate) fn serve(ctx: &Ctx<'_>, file: &str) -> Response<Bytes> {
     resp
 }
 
+/// `/mock/media/{name}.svg`: a placeholder picture (a landscape in a colour from the name), so
+/// image messages and news cards show something offline.
+pub(crate) fn media(file: &str) -> Response<Bytes> {
+    let name = file.strip_suffix(".svg").unwrap_or(file);
+    let hash = name.bytes().fold(7usize, |h, b| {
+        h.wrapping_mul(31).wrapping_add(usize::from(b))
+    });
+    let sky = PALETTE[hash % PALETTE.len()];
+    let body = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"270\" viewBox=\"0 0 480 270\">\
+         <rect width=\"480\" height=\"270\" fill=\"{sky}\"/>\
+         <circle cx=\"370\" cy=\"70\" r=\"34\" fill=\"#fff\" fill-opacity=\".85\"/>\
+         <path d=\"M0 270L120 130L200 210L290 110L480 270Z\" fill=\"#000\" fill-opacity=\".25\"/>\
+         <path d=\"M0 270L90 190L170 250L260 170L380 270Z\" fill=\"#fff\" fill-opacity=\".35\"/></svg>"
+    );
+    let mut resp = reply::with_type(StatusCode::OK, "image/svg+xml", Bytes::from(body));
+    resp.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    resp
+}
+
 fn svg(openid: &str, nickname: &str) -> String {
     let hash = openid.bytes().fold(0usize, |h, b| {
         h.wrapping_mul(31).wrapping_add(usize::from(b))

@@ -4,7 +4,8 @@
 //! [`MockServer::record_interaction`](crate::MockServer::record_interaction)) opens a 48-hour
 //! window for 5 messages: 45015 outside the window or to a user who does not follow, 45047 past
 //! the count. Every fake user starts with an open window, so demos work at once. Sent messages are
-//! kept (the last 10 000) for [`MockServer::custom_messages`](crate::MockServer::custom_messages).
+//! kept (the last 10 000) for [`MockServer::custom_messages`](crate::MockServer::custom_messages)
+//! and appended to the user's [conversation](crate::MockServer::conversation).
 
 use serde_json::Value;
 use wechat_types::ErrCode;
@@ -12,6 +13,7 @@ use wechat_types::api::CustomMessage;
 
 use super::api_caller;
 use crate::log::SentMessage;
+use crate::push::EntryKind;
 use crate::reply::{self, ApiError, ApiResult};
 use crate::router::Ctx;
 use crate::state::limits::{SERVICE_WINDOW, SERVICE_WINDOW_MESSAGES};
@@ -60,9 +62,12 @@ pub(crate) fn send(ctx: &Ctx<'_>) -> ApiResult {
         return Err(ApiError::new(ErrCode::RESPONSE_COUNT_LIMIT));
     }
     user.sent_since_interaction += 1;
+    let touser = message.touser.clone();
+    // The phone shows it too: the user's conversation gets it after what came before.
+    state.record_entry(app, &touser, now, EntryKind::CustomService(message.clone()));
     let sent = SentMessage {
         appid: state.apps[app].app.appid.clone(),
-        touser: message.touser.clone(),
+        touser,
         message,
         sent_at: now,
     };

@@ -146,7 +146,7 @@ pub(crate) fn try_match(ctx: &Ctx<'_>) -> ApiResult {
 
 /// Every field the rule sets must match the user. `client_platform_type` is not known for fake
 /// users and never excludes one.
-fn rule_matches(rule: &MatchRule, user: &MockUser) -> bool {
+pub(crate) fn rule_matches(rule: &MatchRule, user: &MockUser) -> bool {
     let same = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
     let tag_ok = rule
         .tag_id

@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod avatar;
 pub(crate) mod custom;
+pub(crate) mod jssdk;
 pub(crate) mod menu;
 pub(crate) mod oauth_pages;
 pub(crate) mod pages;

@@ -340,7 +340,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
     html_q > 0.0 && html_q >= other_q
 }
 
-fn cookie_name(appid: &str) -> String {
+pub(crate) fn cookie_name(appid: &str) -> String {
     format!("wechat_mock_user_{appid}")
 }
 
