@@ -4,15 +4,25 @@
 //!
 //! ```
 //! use wechat_demo::{Demo, DemoConfig};
+//! use wechat_mock::UserAction;
+//! use wechat_types::xml::{PassiveReply, Reply};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let demo = Demo::start(DemoConfig::ephemeral()).await?;
 //! println!("console: {}", demo.console_url());
 //!
-//! // The account created its menu through the API; its first button opens the profile page.
-//! let menu = demo.client().menu().get().await?.expect("a menu");
-//! assert_eq!(menu.menu.button[0].url.as_deref(), Some(demo.profile_url().as_str()));
+//! // A fake user sends a text; the mock delivers it to the demo's callback URL, encrypted
+//! // (safe mode), and checks the answer as WeChat would.
+//! let user = demo.mock().users()[0].openid.clone();
+//! let outcome = demo.mock().push(&user, UserAction::text("hello")).await;
+//! assert_eq!(outcome.problem, None);
+//! match outcome.reply {
+//!     Some(PassiveReply::Message(message)) => {
+//!         assert_eq!(message.reply, Reply::text("You said: hello"));
+//!     }
+//!     other => panic!("expected a passive reply, got {other:?}"),
+//! }
 //! demo.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -23,7 +33,8 @@
 //!    (so the mock checks `redirect_uri` as WeChat checks it);
 //! 3. sets the account up with the app's credentials and the mock as WeChat's hosts, and
 //!    creates its menu through the API;
-//! 4. serves the account.
+//! 4. serves the account, then configures the app's callback URL on the mock, which runs
+//!    WeChat's verification handshake against it.
 
 pub mod account;
 
@@ -36,11 +47,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use wechat_client::{Client, Endpoints};
-use wechat_mock::{MockApp, MockServer};
+use wechat_mock::{CallbackMode, MockApp, MockServer};
 
 use account::{Account, AccountConfig, AccountError};
 
-/// Where the demo listens.
+/// The path of the JS-SDK script on WeChat's resource host (`res.wx.qq.com`), which wechat-mock
+/// serves too.
+const JSSDK_PATH: &str = "/open/js/jweixin-1.6.0.js";
+
+/// Where the demo listens, and the callback mode it configures.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DemoConfig {
@@ -48,6 +63,8 @@ pub struct DemoConfig {
     pub mock_addr: SocketAddr,
     /// The demo account's address (default `127.0.0.1:8788`).
     pub addr: SocketAddr,
+    /// The message encryption mode set on the (fake) WeChat console (default safe mode).
+    pub mode: CallbackMode,
     /// How long the slow command takes (default 6 s: past WeChat's 5-second window).
     pub slow_answer_delay: Duration,
 }
@@ -57,6 +74,7 @@ impl Default for DemoConfig {
         Self {
             mock_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 8787)),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 8788)),
+            mode: CallbackMode::Safe,
             slow_answer_delay: Duration::from_secs(6),
         }
     }
@@ -70,6 +88,12 @@ impl DemoConfig {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             ..Self::default()
         }
+    }
+
+    /// Sets the callback mode.
+    pub fn with_mode(mut self, mode: CallbackMode) -> Self {
+        self.mode = mode;
+        self
     }
 }
 
@@ -92,6 +116,15 @@ pub enum DemoError {
     /// The account could not be set up.
     #[error("the demo account could not be set up")]
     Account(#[source] AccountError),
+    /// The mock refused the callback URL (the verification handshake failed).
+    #[error("wechat-mock refused the callback URL {url}")]
+    Callback {
+        /// The callback URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: wechat_mock::PushError,
+    },
 }
 
 /// wechat-mock and the demo account, running. Dropping it stops both (use
@@ -142,19 +175,31 @@ impl Demo {
         let account_config =
             AccountConfig::new(app.appid, app.secret, app.token, app.aes_key, url.clone())
                 .with_endpoints(Endpoints::single(mock.base_url()))
+                // The JS-SDK from its real path on WeChat's host, here the mock's stand-in.
+                .with_jssdk_script(format!("{}{JSSDK_PATH}", mock.base_url()))
                 .with_slow_answer_delay(config.slow_answer_delay);
         let account = Arc::new(Account::new(account_config).map_err(DemoError::Account)?);
         account.create_menu().await.map_err(DemoError::Account)?;
 
         let (shutdown, signal) = watch::channel(false);
         let task = tokio::spawn(account::serve(listener, Arc::clone(&account), signal));
-        Ok(Demo {
+        let demo = Demo {
             mock,
             account,
             url,
             shutdown,
             task: Some(task),
-        })
+        };
+
+        let callback_url = demo.account.callback_url();
+        demo.mock
+            .set_callback(&callback_url, config.mode)
+            .await
+            .map_err(|source| DemoError::Callback {
+                url: callback_url,
+                source,
+            })?;
+        Ok(demo)
     }
 
     /// The console: wechat-mock's base URL and `/`.

@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use tracing_subscriber::EnvFilter;
 use wechat_demo::{Demo, DemoConfig, error_chain};
+use wechat_mock::CallbackMode;
 
 /// wechat-mock plus a demo official account built on the wechat-rs SDK, wired together.
 #[derive(Parser)]
@@ -20,9 +21,42 @@ struct Args {
     /// Where the demo account (its callback URL and web pages) listens.
     #[arg(long, default_value = "127.0.0.1:8788")]
     addr: SocketAddr,
+    /// The message encryption mode set on the fake WeChat console.
+    #[arg(long, value_enum, default_value_t = Mode::Safe)]
+    mode: Mode,
     /// Seconds the slow command takes (over 5 shows the custom-service fallback).
     #[arg(long = "slow-secs", default_value_t = 6)]
     slow_secs: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Mode {
+    /// 明文模式: plaintext pushes and replies.
+    Plaintext,
+    /// 兼容模式: plaintext fields plus the encrypted message.
+    Compat,
+    /// 安全模式: encrypted pushes and replies.
+    Safe,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Plaintext => "plaintext",
+            Mode::Compat => "compat",
+            Mode::Safe => "safe",
+        }
+    }
+}
+
+impl From<Mode> for CallbackMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Plaintext => CallbackMode::Plaintext,
+            Mode::Compat => CallbackMode::Compat,
+            Mode::Safe => CallbackMode::Safe,
+        }
+    }
 }
 
 #[tokio::main]
@@ -36,7 +70,7 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
-    let mut config = DemoConfig::default();
+    let mut config = DemoConfig::default().with_mode(args.mode.into());
     config.mock_addr = args.mock_addr;
     config.addr = args.addr;
     config.slow_answer_delay = Duration::from_secs(args.slow_secs);
@@ -54,7 +88,10 @@ async fn main() -> ExitCode {
     println!();
     line("console (chat as a fake user)", &demo.console_url());
     line("demo account", &format!("{}/", demo.demo_url()));
-    line("its callback URL", &demo.callback_url());
+    line(
+        &format!("its callback URL ({} mode)", args.mode.name()),
+        &demo.callback_url(),
+    );
     line("its profile page (OAuth)", &demo.profile_url());
     line("app", &format!("{} ({})", app.name, app.appid));
     println!();

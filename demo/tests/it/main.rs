@@ -2,4 +2,5 @@
 //! loopback, and the profile page's OAuth flow goes through the mock hop by hop.
 
 mod oauth;
+mod push;
 mod support;

@@ -1,6 +1,8 @@
 //! The profile page's OAuth flow over HTTP, hop by hop, as a browser would go through it.
 
 use http::StatusCode;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
 
 use crate::support::{Browser, start};
 
@@ -50,8 +52,35 @@ async fn profile_signs_the_user_in_through_the_mock_and_shows_them() {
         profile.body.contains(&demo.mock().avatar_url(&user.openid)),
         "the avatar is shown"
     );
-    assert!(profile.body.contains("signature"), "the wx.config values");
-    assert!(profile.body.contains(demo.mock().app().appid.as_str()));
+    // The page calls wx.config with values signed for its own URL: the mock's JS-SDK check
+    // (what its stand-in jweixin.js asks) accepts them.
+    let config = wx_config(&profile.body);
+    assert_eq!(config["appId"], demo.mock().app().appid.as_str());
+    assert!(
+        profile.body.contains(&format!(
+            "{}/open/js/jweixin-1.6.0.js",
+            demo.mock().base_url()
+        )),
+        "the page loads the JS-SDK"
+    );
+    let verify = format!(
+        "/mock/jssdk/verify?appid={}&timestamp={}&noncestr={}&signature={}&url={}",
+        config["appId"].as_str().unwrap(),
+        config["timestamp"],
+        config["nonceStr"].as_str().unwrap(),
+        config["signature"].as_str().unwrap(),
+        utf8_percent_encode(&demo.profile_url(), NON_ALPHANUMERIC),
+    );
+    let answer = demo
+        .mock()
+        .handle(
+            http::Request::get(verify)
+                .body(bytes::Bytes::new())
+                .unwrap(),
+        )
+        .await;
+    let verdict: Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(verdict["errcode"], 0, "{verdict}");
 
     // The same callback again (a reload): the code is used, but this session is signed in.
     let reload = browser.get(&callback, Some(&cookie)).await;
@@ -102,4 +131,11 @@ async fn pages_answer_and_unknown_paths_are_404() {
         .await;
     assert_eq!(cover.status, StatusCode::OK);
     assert_eq!(cover.headers["content-type"], "image/svg+xml");
+}
+
+/// The JSON the profile page passes to its `wx.config` call.
+fn wx_config(page: &str) -> Value {
+    let start = page.find("({\"appId\"").expect("a wx.config call") + 1;
+    let end = start + page[start..].find("});").expect("the end of the call") + 1;
+    serde_json::from_str(&page[start..end]).expect("the wx.config values are JSON")
 }
