@@ -121,7 +121,11 @@ impl CallbackError {
         let mut line = self.to_string();
         let mut cause = self.source();
         while let Some(err) = cause {
-            let _ = write!(line, ": {err}");
+            let text = err.to_string();
+            // Some errors repeat their cause in their own message: say each thing once.
+            if !line.ends_with(&text) {
+                let _ = write!(line, ": {text}");
+            }
             cause = err.source();
         }
         // One line, whatever a cause's message holds.
@@ -175,6 +179,20 @@ mod tests {
             assert!(err.status().is_client_error(), "{err:?}");
             assert!(!err.reason().contains('\n'), "{err:?}");
         }
+    }
+
+    #[test]
+    fn reason_says_a_repeated_cause_once() {
+        let err = CallbackError::Signature(CryptoError::InvalidSignature);
+        assert_eq!(err.reason(), "signature does not match");
+        // quick-xml's error repeats its own cause.
+        let malformed = wechat_types::xml::Message::parse(b"<xml><A></B></xml>").unwrap_err();
+        let reason = CallbackError::Message(malformed).reason();
+        assert_eq!(reason.matches("was found").count(), 1, "{reason}");
+        assert!(
+            reason.starts_with("message is invalid: malformed XML: "),
+            "{reason}"
+        );
     }
 
     #[test]

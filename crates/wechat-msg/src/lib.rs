@@ -39,7 +39,7 @@
 //! let forged = query.replace(&signature, &"0".repeat(40));
 //! let response = callback.respond(&Method::POST, Some(&forged), push.as_bytes()).await;
 //! assert_eq!(response.status(), 403);
-//! assert_eq!(response.body().as_ref(), b"signature does not match: signature does not match");
+//! assert_eq!(response.body().as_ref(), b"signature does not match");
 //! # Ok(()) }
 //! ```
 //!
