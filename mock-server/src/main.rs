@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use wechat_mock::{MockApp, MockServer};
+use wechat_mock::{CallbackMode, MockApp, MockServer};
 use wechat_types::{AppSecret, EncodingAesKey, ServerToken};
 
 /// A faithful offline fake of the WeChat Official Account servers (api, open and mp on one port).
@@ -33,9 +33,12 @@ struct Args {
     /// The 43-character EncodingAESKey.
     #[arg(long = "aes-key")]
     aes_key: Option<String>,
-    /// The developer's callback URL (where pushes go).
+    /// The developer's callback URL (where pushes go); verified with WeChat's handshake at start.
     #[arg(long = "callback-url")]
     callback_url: Option<String>,
+    /// The callback's message encryption mode: plaintext, compat or safe.
+    #[arg(long, default_value = "plaintext", value_parser = parse_mode)]
+    mode: CallbackMode,
     /// The web-authorization domain redirect_uri must be on (default: any).
     #[arg(long = "oauth-domain")]
     oauth_domain: Option<String>,
@@ -75,6 +78,7 @@ impl Args {
             app.aes_key = EncodingAesKey::parse(key).map_err(|e| format!("--aes-key: {e}"))?;
         }
         app.callback_url = self.callback_url.clone();
+        app.callback_mode = self.mode;
         app.oauth_domain = self.oauth_domain.clone();
         Ok(app)
     }
@@ -114,6 +118,9 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let server = builder.try_start().await.map_err(|e| chain(&e))?;
     print_banner(&server);
+    if let Some(url) = &args.callback_url {
+        verify_callback(&server, url, args.mode).await;
+    }
     wait_for_stop().await;
     eprintln!("wechat-mock: stopping");
     server.shutdown().await;
@@ -142,7 +149,7 @@ fn print_banner(server: &MockServer) {
             println!("    oauth domain   {domain}");
         }
         if let Some(url) = &app.callback_url {
-            println!("    callback url   {url}");
+            println!("    callback url   {url} ({} mode)", app.callback_mode);
         }
         for user in server.users_of(&app.appid) {
             println!("    user           {} {}", user.openid, user.nickname);
@@ -150,8 +157,28 @@ fn print_banner(server: &MockServer) {
     }
     println!();
     println!(
-        "  open {base}/ in a browser for the overview and an OAuth demo; admin API under {base}/mock/"
+        "  console: open {base}/ in a browser to chat as a fake user; admin API under {base}/mock/"
     );
+}
+
+/// Runs WeChat's verification handshake against the configured callback, as the console's
+/// "submit" does, and says how it went. A failure does not stop the fake: the developer's server
+/// may simply not be up yet, and the URL stays configured for pushes.
+async fn verify_callback(server: &MockServer, url: &str, mode: CallbackMode) {
+    match server.set_callback(url, mode).await {
+        Ok(()) => println!("  callback verified: {url} answered the echostr ({mode} mode)"),
+        Err(e) => {
+            println!(
+                "  callback NOT verified: {}. Pushes still go to {url}; fix the server and \
+                 submit the URL again on the console.",
+                chain(&e)
+            );
+        }
+    }
+}
+
+fn parse_mode(value: &str) -> Result<CallbackMode, String> {
+    CallbackMode::parse(value).ok_or_else(|| format!("{value:?} is not plaintext, compat or safe"))
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

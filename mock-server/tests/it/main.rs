@@ -5,10 +5,12 @@
 mod admin;
 mod apis;
 mod binary;
+mod callback;
 mod memory;
 mod menu;
 mod oauth;
 mod props;
+mod push;
 mod sns;
 mod support;
 mod token;
