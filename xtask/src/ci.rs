@@ -9,7 +9,14 @@ struct Step {
     what: &'static str,
     commands: &'static [&'static [&'static str]],
     env: &'static [(&'static str, &'static str)],
+    /// In a full run, why the step is skipped on this machine (`None`: it runs).
+    skip: Option<fn() -> Option<String>>,
 }
+
+/// The real-browser test's environment: it makes the test fail instead of skip without Chromium.
+pub(crate) const E2E_ENV: &[(&str, &str)] = &[("WECHAT_E2E", "1")];
+/// The real-browser test.
+pub(crate) const E2E_TEST: &[&str] = &["test", "-p", "wechat-demo", "--test", "e2e"];
 
 const STEPS: &[Step] = &[
     Step {
@@ -17,6 +24,7 @@ const STEPS: &[Step] = &[
         what: "rustfmt --check",
         commands: &[&["fmt", "--all", "--", "--check"]],
         env: &[],
+        skip: None,
     },
     Step {
         name: "clippy",
@@ -31,24 +39,36 @@ const STEPS: &[Step] = &[
             "warnings",
         ]],
         env: &[],
+        skip: None,
     },
     Step {
         name: "test",
         what: "every test of every crate, all features",
         commands: &[&["test", "--workspace", "--all-features"]],
-        env: &[],
+        // The browser test runs once, in its own step.
+        env: &[("WECHAT_E2E", "0")],
+        skip: None,
+    },
+    Step {
+        name: "e2e",
+        what: "the real-browser test (headless Chromium through chromedriver)",
+        commands: &[E2E_TEST],
+        env: E2E_ENV,
+        skip: Some(missing_browser),
     },
     Step {
         name: "doc",
         what: "docs, warnings denied",
         commands: &[&["doc", "--workspace", "--no-deps", "--all-features"]],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
+        skip: None,
     },
     Step {
         name: "bench",
         what: "benches compile",
         commands: &[&["bench", "--workspace", "--no-run"]],
         env: &[],
+        skip: None,
     },
 ];
 
@@ -66,6 +86,11 @@ pub(crate) fn run(only: Option<&str>) -> Result<(), String> {
     };
     let started = Instant::now();
     for step in steps {
+        // A step asked for by name always runs (and fails if it cannot).
+        if let Some(reason) = step.skip.filter(|_| only.is_none()).and_then(|why| why()) {
+            println!("\n==> xtask ci {}: skipped, {reason}", step.name);
+            continue;
+        }
         println!("\n==> xtask ci {}: {}", step.name, step.what);
         let step_started = Instant::now();
         for args in step.commands {
@@ -85,12 +110,37 @@ pub(crate) fn run(only: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
+/// Why the browser test cannot run here: Chromium or chromedriver missing.
+fn missing_browser() -> Option<String> {
+    let found = |names: &[&str]| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![std::path::PathBuf::from("/usr/bin")];
+        dirs.extend(std::env::split_paths(&path));
+        names
+            .iter()
+            .any(|name| dirs.iter().any(|dir| dir.join(name).is_file()))
+    };
+    if !found(&[
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]) {
+        Some("chromium not found (apt-get install chromium chromium-driver)".to_owned())
+    } else if !found(&["chromedriver"]) {
+        Some("chromedriver not found (apt-get install chromium-driver)".to_owned())
+    } else {
+        None
+    }
+}
+
 /// Runs `cargo ARGS` from the workspace root.
 pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
     cargo_with_env(args, &[])
 }
 
-fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+/// Runs `cargo ARGS` from the workspace root with these environment variables.
+pub(crate) fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     println!("$ cargo {}", args.join(" "));

@@ -3,7 +3,8 @@
 //! - `cargo xtask ci [STEP]`: every check CI runs, in order, stopping at the first failure.
 //! - `cargo xtask bench`: the criterion benches and the loopback load harness.
 //! - `cargo xtask mock [ARGS]`: runs the `wechat-mock` binary (release build).
-//! - `cargo xtask demo`: runs the demo account against wechat-mock.
+//! - `cargo xtask demo [ARGS]`: runs the demo (wechat-mock and the demo account, release build).
+//! - `cargo xtask e2e [ARGS]`: the real-browser test (needs chromium and chromedriver).
 
 mod ci;
 
@@ -13,9 +14,13 @@ const HELP: &str = "\
 cargo xtask <command>
 
 Commands:
-  ci [STEP]      run every CI check in order, or just STEP (one of: fmt, clippy, test, doc, bench)
+  ci [STEP]      run every CI check in order, or just STEP (one of: fmt, clippy, test, e2e, doc,
+                 bench); e2e is skipped when chromium or chromedriver is missing
   bench          run the criterion benches (cargo bench -p wechat-benches)
   mock [ARGS]    run the wechat-mock binary with ARGS (try `cargo xtask mock --help`)
+  demo [ARGS]    run the demo: wechat-mock plus the demo account (try `cargo xtask demo --help`)
+  e2e [ARGS]     the real-browser test: headless Chromium drives the console and the demo
+                 (ARGS go to the test binary, e.g. `-- --nocapture`)
   help           print this text
 ";
 
@@ -33,6 +38,16 @@ fn main() -> ExitCode {
             let mut argv = vec!["run", "--release", "-p", "wechat-mock", "--"];
             argv.extend(rest.iter().map(String::as_str));
             ci::cargo(&argv)
+        }
+        "demo" => {
+            let mut argv = vec!["run", "--release", "-p", "wechat-demo", "--"];
+            argv.extend(rest.iter().map(String::as_str));
+            ci::cargo(&argv)
+        }
+        "e2e" => {
+            let mut argv = ci::E2E_TEST.to_vec();
+            argv.extend(rest.iter().map(String::as_str));
+            ci::cargo_with_env(&argv, ci::E2E_ENV)
         }
         "help" | "--help" | "-h" => {
             print!("{HELP}");
