@@ -86,7 +86,17 @@ pub(crate) fn client_with(
 /// A Redis server on a free loopback port, killed on drop.
 pub(crate) struct RedisServer {
     child: Child,
+    port: u16,
     pub(crate) url: String,
+}
+
+fn spawn(port: u16) -> std::io::Result<Child> {
+    Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
 }
 
 impl RedisServer {
@@ -98,13 +108,7 @@ impl RedisServer {
             .local_addr()
             .unwrap()
             .port();
-        let spawned = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
+        let child = match spawn(port) {
             Ok(child) => child,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 assert!(
@@ -118,19 +122,38 @@ impl RedisServer {
         };
         let server = RedisServer {
             child,
+            port,
             url: format!("redis://127.0.0.1:{port}/"),
         };
-        let client = redis::Client::open(server.url.as_str()).unwrap();
+        server.wait_until_up().await;
+        Some(server)
+    }
+
+    /// Kills the server (it is gone until [`RedisServer::restart`]).
+    pub(crate) fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new, empty server on the same port.
+    pub(crate) async fn restart(&mut self) {
+        self.stop();
+        self.child = spawn(self.port).expect("redis-server starts again");
+        self.wait_until_up().await;
+    }
+
+    async fn wait_until_up(&self) {
+        let client = redis::Client::open(self.url.as_str()).unwrap();
         for _ in 0..200 {
             if let Ok(mut connection) = client.get_multiplexed_async_connection().await {
                 let pong: Result<String, _> = redis::cmd("PING").query_async(&mut connection).await;
                 if pong.is_ok() {
-                    return Some(server);
+                    return;
                 }
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("redis-server did not answer on port {port}");
+        panic!("redis-server did not answer on port {}", self.port);
     }
 
     /// A raw connection, to look at keys.
@@ -145,7 +168,6 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
