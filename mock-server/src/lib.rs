@@ -1,8 +1,8 @@
 //! A faithful offline fake of the WeChat Official Account servers (微信公众号), for tests, CI and
 //! frontend work: the OAuth pages, the `sns` and `cgi-bin` APIs with WeChat's errcodes and
-//! lifetimes, generated users with avatars, a controllable clock, injectable faults and a request
-//! log. A library first (port 0, shut down on drop, in-process calls), plus the `wechat-mock`
-//! binary.
+//! lifetimes, generated users with avatars, pushes from fake users to your callback URL, a web
+//! console to chat as those users, a controllable clock, injectable faults and a request log. A
+//! library first (port 0, shut down on drop, in-process calls), plus the `wechat-mock` binary.
 //!
 //! ```
 //! use wechat_mock::MockServer;
@@ -40,6 +40,40 @@
 //! # }
 //! ```
 //!
+//! # Pushing to your callback
+//!
+//! [`MockServer::set_callback`] runs WeChat's verification handshake against your callback URL;
+//! [`MockServer::push`] then sends what a fake user does ([`UserAction`]: text, menu taps,
+//! follows, scans, locations…) signed and, per [`CallbackMode`], encrypted exactly as WeChat
+//! does, with a 5-second timeout and 3 tries, and checks the answer as WeChat does. What is
+//! wrong comes back as a one-line diagnosis in [`PushOutcome::problem`], and everything lands
+//! in the user's [`conversation`](MockServer::conversation):
+//!
+//! ```no_run
+//! use wechat_mock::{CallbackMode, MockServer, UserAction};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), wechat_mock::PushError> {
+//! let mock = MockServer::start().await;
+//! mock.set_callback("http://127.0.0.1:8080/wechat", CallbackMode::Safe).await?;
+//! let user = mock.users()[0].openid.clone();
+//! let outcome = mock.push(&user, UserAction::text("你好")).await;
+//! match (&outcome.reply, &outcome.problem) {
+//!     (_, Some(problem)) => eprintln!("WeChat would refuse that: {problem}"),
+//!     (reply, None) => println!("answered {reply:?} in {} tries", outcome.attempts),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # The console
+//!
+//! `GET /` in a browser is a console: a phone-like chat as any fake user (the account's custom
+//! menu at the bottom, follow and unfollow, location, scans), replies rendered as WeChat shows
+//! them, and beside it the app's credentials, a form to set the callback URL and mode, and the
+//! live logs of pushes and API calls. Plain HTML, CSS and JavaScript from the binary; nothing is
+//! fetched from outside. Pages can load a stand-in for WeChat's JS-SDK from
+//! `/open/js/jweixin-1.6.0.js`, whose `wx.config` checks the signature against the app's current
+//! `jsapi_ticket` (63002 on a mismatch).
+//!
 //! # Faithful to WeChat
 //!
 //! Errors are HTTP 200 with `{"errcode":N,"errmsg":"<WeChat's text> rid: <id>"}`; unknown paths
@@ -59,14 +93,17 @@
 //! | `GET /cgi-bin/token`, `POST /cgi-bin/stable_token` | the base access_token |
 //! | `/cgi-bin/menu/create`, `get`, `delete`, `addconditional`, `delconditional`, `trymatch` | the custom menu |
 //! | `GET /cgi-bin/ticket/getticket`, `GET /cgi-bin/user/info`, `POST /cgi-bin/message/custom/send` | tickets, followers, customer-service messages |
-//! | `/mock/…` | the fake's own admin API (apps, users, clock, faults, log, messages, reset) and avatars |
+//! | `GET /` | the console (HTML; JSON for `Accept: application/json`) |
+//! | `GET /open/js/jweixin-1.6.0.js` | a stand-in for the JS-SDK |
+//! | `/mock/…` | the fake's own admin API (apps, users, clock, faults, log, messages, reset, callback, push, conversations, menu view), avatars and placeholder media |
 //!
 //! # The binary
 //!
 //! `wechat-mock [--addr 127.0.0.1:8787] [--appid ID] [--secret S] [--token T] [--aes-key K]
-//! [--callback-url URL] [--oauth-domain HOST] [--users N] [--config FILE]`: every flag has a
-//! default (the demo app with 5 fake users). The first stdout line is the base URL alone; then the
-//! credentials. One log line per request goes to stderr (`RUST_LOG` filters it); queries, which
+//! [--callback-url URL [--mode plaintext|compat|safe]] [--oauth-domain HOST] [--users N]
+//! [--config FILE]`: every flag has a default (the demo app with 5 fake users). The first stdout
+//! line is the base URL alone; then the credentials, and the outcome of the handshake with
+//! `--callback-url` (a failure is diagnosed, and the fake keeps running). One log line per request goes to stderr (`RUST_LOG` filters it); queries, which
 //! carry secrets, are never logged. Ctrl-C or SIGTERM stops it cleanly.
 //!
 //! # Memory

@@ -117,7 +117,7 @@
         b.appendChild(img);
         return row('user', b);
       case 'voice':
-        b = bubble('user', 'voice', '🔊 3″' + (e.recognition ? '  ' + e.recognition : ''));
+        b = bubble('user', 'voice', '3″ ◁))' + (e.recognition ? '  ' + e.recognition : ''));
         return row('user', b);
       case 'location':
         b = bubble('user', 'media');
@@ -156,8 +156,10 @@
       img.src = safeUrl(a.pic_url) || mediaUrl(a.title);
       var title = el('div', 'title', a.title);
       if (i === 0) {
-        card.appendChild(img);
-        card.appendChild(title);
+        var cover = el('div', 'cover');
+        cover.appendChild(img);
+        cover.appendChild(title);
+        card.appendChild(cover);
         if (a.description) { card.appendChild(el('div', 'desc', a.description)); }
       } else {
         card.appendChild(title);
@@ -183,7 +185,7 @@
         b.appendChild(img);
         return b;
       case 'voice':
-        return bubble('account', 'voice', '🔊 语音消息');
+        return bubble('account', 'voice', '((▷ 语音消息');
       case 'video':
         b = bubble('account', 'media');
         var video = el('div', 'link-card');
@@ -267,6 +269,14 @@
     }
     if (at) { state.lastAt = at; }
     chat.appendChild(node);
+    scrollDown();
+    // Pictures change the height when they arrive.
+    node.querySelectorAll && node.querySelectorAll('img').forEach(function (img) {
+      img.addEventListener('load', scrollDown);
+    });
+  }
+
+  function scrollDown() {
     chat.scrollTop = chat.scrollHeight;
   }
 

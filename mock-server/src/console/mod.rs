@@ -162,7 +162,8 @@ fn page(ctx: &Ctx<'_>, app_state: &AppState, others: &[(&str, &str)]) -> String 
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><title>wechat-mock · {name}</title>\
+         <meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\">\
+         <title>wechat-mock · {name}</title>\
          <style>{STYLE}{CSS}</style></head><body class=\"console\">\
          <header class=\"topbar\"><span class=\"brand\"><span class=\"logo\">W</span>wechat-mock</span>\
          <span class=\"muted\">模拟微信控制台 · 不是真正的微信</span><nav class=\"apps\">{apps_nav}</nav></header>\
@@ -185,8 +186,8 @@ fn page(ctx: &Ctx<'_>, app_state: &AppState, others: &[(&str, &str)]) -> String 
          <button type=\"button\" class=\"chip\" id=\"subscribe\">关注</button>\
          <button type=\"button\" class=\"chip\" id=\"unsubscribe\">取消关注</button>\
          <button type=\"button\" class=\"chip\" id=\"location\">发送位置</button>\
-         <span class=\"scan-group\"><input id=\"scene\" value=\"poster42\" aria-label=\"场景值\">\
-         <button type=\"button\" class=\"chip\" id=\"scan\">扫带参数二维码</button></span>\
+         <span class=\"scan-group\"><input id=\"scene\" value=\"poster42\" aria-label=\"二维码场景值\" title=\"带参数二维码的场景值\">\
+         <button type=\"button\" class=\"chip\" id=\"scan\">扫码</button></span>\
          </div></section>\
          <section class=\"side\">\
          <div class=\"panel\"><h3><span class=\"avatar-sq\">{initial}</span>{name}</h3>\

@@ -1,5 +1,6 @@
-//! What a fake user can do, as [`MessageBody`] values ready for [`MockServer::push`]
-//! (crate::MockServer::push), and the JSON form the admin API and the console send.
+//! What a fake user can do, as [`MessageBody`] values ready for
+//! [`MockServer::push`](crate::MockServer::push), and the JSON form the admin API and the console
+//! send.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};

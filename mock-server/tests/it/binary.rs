@@ -359,3 +359,61 @@ fn bad_flags_fail_with_a_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_callback_url_that_fails_the_handshake_is_diagnosed_without_stopping() {
+    // Nothing listens on this port any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/wechat");
+    let binary = Binary::start(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--callback-url",
+        &url,
+        "--mode",
+        "safe",
+    ]);
+    let http = Http::new(&binary.base);
+    let apps = http.get("/mock/apps").await;
+    assert_eq!(apps[0]["callback_url"], url.as_str());
+    assert_eq!(apps[0]["callback_mode"], "safe");
+    // Still serving after the failed handshake.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let deliveries = http.get("/mock/deliveries").await;
+        if !deliveries.as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no handshake attempt within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The diagnosis is printed right after the attempt is logged.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (ok, stdout, _) = binary.interrupt();
+    assert!(ok);
+    assert!(
+        stdout.contains(&format!(
+            "callback NOT verified: cannot reach the callback {url}"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(safe mode)"), "{stdout}");
+}
+
+#[test]
+fn a_bad_mode_is_refused() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wechat-mock"))
+        .args(["--addr", "127.0.0.1:0", "--mode", "loud"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not plaintext, compat or safe"));
+}

@@ -6,6 +6,7 @@ mod admin;
 mod apis;
 mod binary;
 mod callback;
+mod console;
 mod memory;
 mod menu;
 mod oauth;
