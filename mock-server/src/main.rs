@@ -118,10 +118,17 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let server = builder.try_start().await.map_err(|e| chain(&e))?;
     print_banner(&server);
-    if let Some(url) = &args.callback_url {
-        verify_callback(&server, url, args.mode).await;
+    // The handshake runs beside the wait for Ctrl-C, so a stop during it is a clean stop.
+    let verify = async {
+        if let Some(url) = &args.callback_url {
+            verify_callback(&server, url, args.mode).await;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        () = wait_for_stop() => {}
+        () = verify => {}
     }
-    wait_for_stop().await;
     eprintln!("wechat-mock: stopping");
     server.shutdown().await;
     Ok(())
