@@ -10,6 +10,7 @@ mod messages;
 mod proptests;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod secrets;
 mod shell;
 mod support;
 mod under_load;
