@@ -4,9 +4,9 @@ use quick_xml::Reader;
 use quick_xml::events::Event as XmlEvent;
 
 /// Deepest nesting a document may have. WeChat's deepest push (`SendPicsInfo/PicList/item/…`) is 5.
-const MAX_DEPTH: usize = 16;
+pub(super) const MAX_DEPTH: usize = 16;
 /// Most elements a document may have. A `pic_*` event with 9 pictures has about 30.
-const MAX_ELEMENTS: usize = 4096;
+pub(super) const MAX_ELEMENTS: usize = 4096;
 
 /// Why a document could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -160,7 +160,32 @@ impl<'a> ElementRef<'a> {
     /// Reads a whole document into its root element, borrowing from `input`.
     pub fn parse(input: &'a [u8]) -> Result<ElementRef<'a>, XmlError> {
         let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
-        parse_str(text)
+        match super::simple::parse(text, MAX_DEPTH, MAX_ELEMENTS) {
+            Some(root) => Ok(root),
+            None => parse_str(text),
+        }
+    }
+
+    /// An element with a name and no content, for the fast reader.
+    pub(super) fn open(name: &'a str) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            text: Cow::Borrowed(""),
+            children: Vec::new(),
+        }
+    }
+
+    /// Adds a finished child, for the fast reader.
+    pub(super) fn push_child(&mut self, child: ElementRef<'a>) {
+        self.children.push(child);
+    }
+
+    /// What the full reader does when an element closes: whitespace around children is no
+    /// value.
+    pub(super) fn close(&mut self) {
+        if !self.children.is_empty() && self.text.trim().is_empty() {
+            self.text = Cow::Borrowed("");
+        }
     }
 
     /// The element's name.
@@ -198,7 +223,7 @@ impl<'a> ElementRef<'a> {
         }
     }
 
-    fn push_text(&mut self, piece: Cow<'a, str>) {
+    pub(super) fn push_text(&mut self, piece: Cow<'a, str>) {
         if piece.is_empty() || (!self.children.is_empty() && piece.trim().is_empty()) {
             // Indentation between child elements: never part of a value.
             return;
@@ -211,7 +236,7 @@ impl<'a> ElementRef<'a> {
     }
 }
 
-fn parse_str(input: &str) -> Result<ElementRef<'_>, XmlError> {
+pub(super) fn parse_str(input: &str) -> Result<ElementRef<'_>, XmlError> {
     let mut reader = Reader::from_str(input);
     let mut stack: Vec<ElementRef<'_>> = Vec::with_capacity(4);
     let mut root: Option<ElementRef<'_>> = None;
@@ -258,9 +283,7 @@ fn parse_str(input: &str) -> Result<ElementRef<'_>, XmlError> {
             XmlEvent::End(_) => {
                 // quick-xml has already checked that the end tag matches the open one.
                 let mut done = stack.pop().ok_or(XmlError::NoRoot)?;
-                if !done.children.is_empty() && done.text.trim().is_empty() {
-                    done.text = Cow::Borrowed("");
-                }
+                done.close();
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
                     None => root = Some(done),

@@ -8,6 +8,7 @@
 mod element;
 mod message;
 mod reply;
+mod simple;
 mod write;
 
 pub use element::{Element, ElementRef, XmlError};

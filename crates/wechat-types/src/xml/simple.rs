@@ -1,0 +1,219 @@
+//! The fast reader: the subset of XML that WeChat actually sends, scanned by hand.
+//!
+//! A push is flat and regular: `<xml>`, child elements with CDATA or plain text, a nested level
+//! or two, newlines between. For that subset a byte scan builds the same [`ElementRef`] as the
+//! general reader at a fraction of quick-xml's per-event cost. Anything outside it — a
+//! declaration, comment, DOCTYPE, entity or character reference, attribute, empty-element tag,
+//! unusual name, `]]>` in text, more depth or elements than allowed, content after the root —
+//! makes it answer `None`, and the general reader (which refuses a DOCTYPE and reports
+//! malformed input) takes the document. A differential test holds the two to the same result.
+
+use std::borrow::Cow;
+
+use super::element::ElementRef;
+
+/// Reads `input` if it lies in the simple subset; `None` hands it to the general reader.
+pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Option<ElementRef<'_>> {
+    let bytes = input.as_bytes();
+    let mut at = skip_whitespace(bytes, 0);
+    let mut stack: Vec<ElementRef<'_>> = Vec::with_capacity(4);
+    let mut count = 0usize;
+    loop {
+        let next = at + memchr_lt(&bytes[at..])?;
+        if next > at {
+            let text = &input[at..next];
+            let open = stack.last_mut()?;
+            if memchr::memchr(b'&', text.as_bytes()).is_some()
+                || find(text.as_bytes(), b"]]>").is_some()
+            {
+                return None;
+            }
+            open.push_text(Cow::Borrowed(text));
+        }
+        at = next;
+        let rest = &bytes[at..];
+        if rest.starts_with(b"<![CDATA[") {
+            let body_start = at + 9;
+            let end = body_start + find(&bytes[body_start..], b"]]>")?;
+            stack
+                .last_mut()?
+                .push_text(Cow::Borrowed(&input[body_start..end]));
+            at = end + 3;
+        } else if rest.starts_with(b"</") {
+            let name_start = at + 2;
+            let name_end = name_start + name_len(&bytes[name_start..])?;
+            if bytes.get(name_end) != Some(&b'>') {
+                return None;
+            }
+            let mut done = stack.pop()?;
+            if done.name() != &input[name_start..name_end] {
+                return None;
+            }
+            done.close();
+            at = name_end + 1;
+            match stack.last_mut() {
+                Some(parent) => parent.push_child(done),
+                None => {
+                    // The root is closed: only whitespace may follow.
+                    return (skip_whitespace(bytes, at) == bytes.len()).then_some(done);
+                }
+            }
+        } else {
+            let name_start = at + 1;
+            let name_end = name_start + name_len(&bytes[name_start..])?;
+            if bytes.get(name_end) != Some(&b'>') {
+                return None;
+            }
+            count += 1;
+            if count > max_elements || stack.len() >= max_depth {
+                return None;
+            }
+            stack.push(ElementRef::open(&input[name_start..name_end]));
+            at = name_end + 1;
+        }
+    }
+}
+
+/// Offset of the next `<`; `None` at the end of input (a document that ends inside its root is
+/// the general reader's to report).
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr(b'<', bytes)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        at += 1;
+    }
+    at
+}
+
+/// Length of a plain name (`[A-Za-z_][A-Za-z0-9_.-]*`) at the start of `bytes`; `None` when
+/// there is none.
+fn name_len(bytes: &[u8]) -> Option<usize> {
+    let first = *bytes.first()?;
+    if !(first.is_ascii_alphabetic() || first == b'_') {
+        return None;
+    }
+    Some(
+        bytes
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+            .unwrap_or(bytes.len()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::element::{MAX_DEPTH, MAX_ELEMENTS, parse_str};
+    use super::*;
+
+    fn simple(input: &str) -> Option<ElementRef<'_>> {
+        parse(input, MAX_DEPTH, MAX_ELEMENTS)
+    }
+
+    #[test]
+    fn reads_a_push() {
+        let xml = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<CreateTime>1</CreateTime>\n\
+                   <SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[a]]></PicMd5Sum></item></PicList></SendPicsInfo>\n</xml>\n";
+        let root = simple(xml).expect("in the subset");
+        assert_eq!(Some(&root), parse_str(xml).ok().as_ref());
+        assert_eq!(root.child_text("ToUserName"), Some("gh_1"));
+    }
+
+    #[test]
+    fn hands_everything_unusual_to_the_general_reader() {
+        for xml in [
+            "<?xml version=\"1.0\"?><xml/>",
+            "<!DOCTYPE x><xml></xml>",
+            "<xml><!-- c --></xml>",
+            "<xml>a &amp; b</xml>",
+            "<xml><A/></xml>",
+            "<xml a=\"1\"></xml>",
+            "<xml></xml>junk",
+            "<xml></xml><xml></xml>",
+            "<xml><A>1</B></xml>",
+            "<xml><A>1</A>",
+            "<xml>]]></xml>",
+            "<xml></xml >",
+            "<1a></1a>",
+            "text<xml></xml>",
+            "",
+        ] {
+            assert!(simple(xml).is_none(), "{xml:?}");
+        }
+    }
+
+    /// Pieces WeChat-like documents are made of, plus the unusual ones the fast reader must
+    /// hand over.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[A-Za-z][A-Za-z0-9_]{0,6}".prop_map(|n| format!("<{n}>")),
+            4 => "[A-Za-z][A-Za-z0-9_]{0,6}".prop_map(|n| format!("</{n}>")),
+            2 => Just("<xml>".to_owned()),
+            2 => Just("</xml>".to_owned()),
+            3 => "[^<&\\]]{0,8}".prop_map(|t| format!("<![CDATA[{t}]]>")),
+            3 => "[a-z0-9 \n\t中]{0,6}",
+            1 => Just("&amp;".to_owned()),
+            1 => Just("]]>".to_owned()),
+            1 => Just("<!-- x -->".to_owned()),
+            1 => Just("<a/>".to_owned()),
+            1 => Just("<?xml version=\"1.0\"?>".to_owned()),
+            1 => Just("<!DOCTYPE x>".to_owned()),
+            1 => Just("<a b=\"c\">".to_owned()),
+            1 => Just("<".to_owned()),
+        ]
+    }
+
+    fn document() -> impl Strategy<Value = String> {
+        prop_oneof![
+            // Well-formed, nested documents, so the fast reader is exercised on its subset.
+            proptest::collection::vec(("[A-Z][a-z]{0,5}", "[^<&\\]]{0,10}", any::<bool>()), 0..8)
+                .prop_map(|fields| {
+                    let mut out = String::from("<xml>\n");
+                    for (name, text, cdata) in fields {
+                        if cdata {
+                            out.push_str(&format!("<{name}><![CDATA[{text}]]></{name}>\n"));
+                        } else {
+                            out.push_str(&format!("<{name}><Inner>{text}</Inner></{name}>\n"));
+                        }
+                    }
+                    out.push_str("</xml>");
+                    out
+                }),
+            // Arbitrary sequences of pieces, mostly malformed.
+            proptest::collection::vec(piece(), 0..16).prop_map(|p| p.concat()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Whenever the fast reader answers, the general reader accepts the document and reads
+        /// exactly the same tree.
+        #[test]
+        fn agrees_with_the_general_reader(xml in document()) {
+            if let Some(fast) = simple(&xml) {
+                let general = parse_str(&xml);
+                prop_assert!(general.is_ok(), "fast accepted what quick-xml refuses: {xml:?}");
+                prop_assert_eq!(Some(fast), general.ok());
+            }
+        }
+
+        /// The well-formed documents are all read by the fast path.
+        #[test]
+        fn reads_every_plain_push(fields in proptest::collection::vec(("[A-Z][a-z]{0,5}", "[^<&\\]]{0,10}"), 1..8)) {
+            let mut xml = String::from("<xml>");
+            for (name, text) in fields {
+                xml.push_str(&format!("<{name}><![CDATA[{text}]]></{name}>\n"));
+            }
+            xml.push_str("</xml>");
+            prop_assert!(simple(&xml).is_some());
+        }
+    }
+}
