@@ -16,13 +16,27 @@ cargo xtask <command>
 Commands:
   ci [STEP]      run every CI check in order, or just STEP (one of: fmt, clippy, test, e2e, doc,
                  bench); e2e is skipped when chromium or chromedriver is missing
-  bench          run the criterion benches (cargo bench -p wechat-benches)
+  bench [WHAT]   the loopback load harness (callback server vs bare hyper, wechat-mock), then the
+                 criterion benches; WHAT = load | criterion runs one. The load table is written to
+                 target/bench/latest.md (LOAD_SECONDS, LOAD_CONNECTIONS tune it)
   mock [ARGS]    run the wechat-mock binary with ARGS (try `cargo xtask mock --help`)
   demo [ARGS]    run the demo: wechat-mock plus the demo account (try `cargo xtask demo --help`)
   e2e [ARGS]     the real-browser test: headless Chromium drives the console and the demo
                  (ARGS go to the test binary, e.g. `-- --nocapture`)
   help           print this text
 ";
+
+/// `cargo xtask bench [load|criterion]`.
+fn bench(what: Option<&str>) -> Result<(), String> {
+    let load = || ci::cargo(&["run", "--release", "-p", "wechat-benches", "--bin", "load"]);
+    let criterion = || ci::cargo(&["bench", "-p", "wechat-benches"]);
+    match what {
+        None => load().and_then(|()| criterion()),
+        Some("load") => load(),
+        Some("criterion") => criterion(),
+        Some(other) => Err(format!("unknown bench {other:?}: load or criterion")),
+    }
+}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -33,7 +47,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match command.as_str() {
         "ci" => ci::run(rest.first().map(String::as_str)),
-        "bench" => ci::cargo(&["bench", "-p", "wechat-benches"]),
+        "bench" => bench(rest.first().map(String::as_str)),
         "mock" => {
             let mut argv = vec!["run", "--release", "-p", "wechat-mock", "--"];
             argv.extend(rest.iter().map(String::as_str));
