@@ -7,6 +7,7 @@ mod apis;
 mod binary;
 mod callback;
 mod console;
+mod hostile;
 mod memory;
 mod menu;
 mod oauth;
