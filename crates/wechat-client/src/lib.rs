@@ -60,6 +60,8 @@ mod config;
 mod endpoints;
 mod error;
 pub mod provider;
+#[cfg(all(feature = "test-util", feature = "redis"))]
+mod redis_server;
 pub mod request;
 pub mod store;
 mod transport;

@@ -11,6 +11,9 @@ use bytes::Bytes;
 
 use super::{HttpTransport, TransportError, TransportErrorKind};
 
+#[cfg(feature = "redis")]
+pub use crate::redis_server::RedisServer;
+
 type BoxFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
 

@@ -55,7 +55,7 @@ async fn nothing_secret_is_debug_formatted() {
     assert_hidden(&debug, &secrets);
 
     if let Some(redis) = RedisServer::start().await {
-        let redis_store = Arc::new(RedisStore::connect(&redis.url).await.unwrap());
+        let redis_store = Arc::new(RedisStore::connect(redis.url()).await.unwrap());
         let client = Client::builder(app.appid.clone(), app.secret.clone())
             .config(config(&mock, Via::InProcess, &clock))
             .token_source(TokenSource::Classic)

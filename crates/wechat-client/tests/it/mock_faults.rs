@@ -309,7 +309,7 @@ async fn redis_gone_is_a_store_error_and_redis_back_is_recovery() {
     };
     let mock = MockServer::start().await;
     let store = Arc::new(
-        wechat_client::store::RedisStore::connect(&redis.url)
+        wechat_client::store::RedisStore::connect(redis.url())
             .await
             .unwrap(),
     );

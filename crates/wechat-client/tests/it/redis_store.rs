@@ -14,7 +14,7 @@ use wechat_types::api::Lang;
 use crate::support::{RedisServer, Via, advance, client_with, clock_of};
 
 async fn store(redis: &RedisServer) -> Arc<RedisStore> {
-    Arc::new(RedisStore::connect(&redis.url).await.unwrap())
+    Arc::new(RedisStore::connect(redis.url()).await.unwrap())
 }
 
 fn token_key(mock: &MockServer) -> CredentialKey {
@@ -204,7 +204,7 @@ async fn locks_are_released_only_by_their_owner() {
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let shared = RedisStore::connect(&redis.url)
+    let shared = RedisStore::connect(redis.url())
         .await
         .unwrap()
         .with_prefix("test:");
