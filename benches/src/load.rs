@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -121,7 +121,16 @@ pub async fn run(
         let requests = Arc::clone(&requests);
         let next = Arc::clone(&next);
         workers.push(tokio::spawn(async move {
-            connection_loop(addr, &requests, &next, measure_from, stop_at, check).await
+            connection_loop(
+                addr,
+                &requests,
+                &next,
+                usize::MAX,
+                measure_from,
+                stop_at,
+                check,
+            )
+            .await
         }));
     }
     let mut latencies: Vec<u32> = Vec::new();
@@ -158,11 +167,90 @@ pub async fn run(
     }
 }
 
-/// One connection: send, await, record, repeat until `stop_at`. Reconnects after a failure.
+/// Sends exactly `total` requests (taken round-robin from `requests`) over `connections`
+/// keep-alive connections, each sending the next as soon as the previous answer arrived: a soak.
+/// Every request is measured (no warm-up); the resident set is sampled every 250 ms from the
+/// first request to the last. The report's latencies cost the generator 4 bytes a request.
+pub async fn run_count(
+    name: &str,
+    addr: SocketAddr,
+    requests: Arc<Vec<PreparedRequest>>,
+    connections: usize,
+    total: usize,
+    check: fn(http::StatusCode, &[u8]) -> bool,
+) -> LoadReport {
+    assert!(
+        !requests.is_empty(),
+        "a load run needs at least one request"
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let never = start + Duration::from_secs(365 * 24 * 3600);
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = Arc::clone(&done);
+        tokio::spawn(async move {
+            let first = resident_kib();
+            let mut peak = first;
+            while !done.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                peak = peak.max(resident_kib());
+            }
+            (first, peak)
+        })
+    };
+    let mut workers = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let requests = Arc::clone(&requests);
+        let next = Arc::clone(&next);
+        workers.push(tokio::spawn(async move {
+            connection_loop(addr, &requests, &next, total, start, never, check).await
+        }));
+    }
+    let mut latencies: Vec<u32> = Vec::with_capacity(total);
+    let mut errors = 0u64;
+    for worker in workers {
+        if let Ok((lat, err)) = worker.await {
+            latencies.extend_from_slice(&lat);
+            errors += err;
+        } else {
+            errors += 1;
+        }
+    }
+    let elapsed = start.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let (rss_start_kib, peak) = sampler.await.unwrap_or_default();
+    let rss_end_kib = resident_kib();
+    latencies.sort_unstable();
+    let pct = |p: f64| -> Duration {
+        if latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        Duration::from_nanos(u64::from(latencies[idx]))
+    };
+    let requests = latencies.len() as u64 + errors;
+    LoadReport {
+        name: name.to_owned(),
+        requests,
+        errors,
+        rps: requests as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+        p999: pct(0.999),
+        rss_start_kib,
+        rss_peak_kib: peak.max(rss_end_kib),
+        rss_end_kib,
+    }
+}
+
+/// One connection: send, await, record, repeat until `stop_at` or until `limit` requests were
+/// taken by all connections together. Reconnects after a failure.
 async fn connection_loop(
     addr: SocketAddr,
     requests: &[PreparedRequest],
     next: &AtomicUsize,
+    limit: usize,
     measure_from: Instant,
     stop_at: Instant,
     check: fn(http::StatusCode, &[u8]) -> bool,
@@ -189,7 +277,11 @@ async fn connection_loop(
             if now >= stop_at {
                 break 'reconnect;
             }
-            let prepared = &requests[next.fetch_add(1, Ordering::Relaxed) % requests.len()];
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= limit {
+                break 'reconnect;
+            }
+            let prepared = &requests[index % requests.len()];
             let mut builder = http::Request::builder()
                 .method(prepared.method.clone())
                 .uri(prepared.path_and_query.as_str())

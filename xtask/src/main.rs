@@ -5,8 +5,11 @@
 //! - `cargo xtask mock [ARGS]`: runs the `wechat-mock` binary (release build).
 //! - `cargo xtask demo [ARGS]`: runs the demo (wechat-mock and the demo account, release build).
 //! - `cargo xtask e2e [ARGS]`: the real-browser test (needs chromium and chromedriver).
+//! - `cargo xtask fuzz [SECONDS]`: every fuzz target for SECONDS each (nightly and cargo-fuzz).
+//! - `cargo xtask soak`: one million requests to wechat-mock, resident set sampled.
 
 mod ci;
+mod reliability;
 
 use std::process::ExitCode;
 
@@ -23,6 +26,10 @@ Commands:
   demo [ARGS]    run the demo: wechat-mock plus the demo account (try `cargo xtask demo --help`)
   e2e [ARGS]     the real-browser test: headless Chromium drives the console and the demo
                  (ARGS go to the test binary, e.g. `-- --nocapture`)
+  fuzz [SECONDS] fuzz the XML reader, the envelope readers and the decryptor, SECONDS each
+                 (default 60; needs a nightly toolchain and cargo-fuzz; not part of ci)
+  soak           one million mixed requests to wechat-mock over loopback: requests/s and the
+                 resident set at start, peak and end (SOAK_REQUESTS changes the count)
   help           print this text
 ";
 
@@ -63,6 +70,8 @@ fn main() -> ExitCode {
             argv.extend(rest.iter().map(String::as_str));
             ci::cargo_with_env(&argv, ci::E2E_ENV)
         }
+        "fuzz" => reliability::fuzz(&rest),
+        "soak" => reliability::soak(),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
