@@ -1,7 +1,38 @@
 //! The look of every HTML page the fake serves (OAuth consent, QR login, error pages, the index):
-//! one stylesheet, inlined, so pages work offline and never fetch anything.
+//! one stylesheet, inlined, so pages work offline and fetch nothing from another host; and the
+//! tab icon they share.
+
+use bytes::Bytes;
+use http::header::CACHE_CONTROL;
+use http::{HeaderValue, Response, StatusCode};
 
 use crate::api::escape_html;
+use crate::reply;
+
+/// The pages' icon: a white "W" on WeChat green. Browsers ask for `/favicon.ico` on their own,
+/// whatever a page links to; they all read SVG whatever the name says.
+const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+<rect width=\"32\" height=\"32\" rx=\"8\" fill=\"#07c160\"/>\
+<path d=\"M6 9h4l2.5 10L15 9h2l2.5 10L22 9h4l-4.5 15h-3.5L16 15l-2 9h-3.5z\" fill=\"#fff\"/></svg>";
+
+/// The `<link>` every page carries, so the tab shows the icon without a second guess.
+pub(crate) const ICON_LINK: &str =
+    "<link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.ico\">";
+
+/// `GET /favicon.ico`: the icon, cacheable for a day (the fake's pages and its request log do not
+/// count it as an API call).
+pub(crate) fn favicon() -> Response<Bytes> {
+    let mut resp = reply::with_type(
+        StatusCode::OK,
+        "image/svg+xml",
+        Bytes::from_static(FAVICON.as_bytes()),
+    );
+    resp.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    resp
+}
 
 /// The shared stylesheet: a phone-sized column in WeChat's colours.
 pub(crate) const STYLE: &str = r#"
@@ -57,7 +88,7 @@ pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1,viewport-fit=cover\">\
-         <meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\"><title>{}</title><style>{STYLE}</style></head>\
+         <meta name=\"robots\" content=\"noindex\">{ICON_LINK}<title>{}</title><style>{STYLE}</style></head>\
          <body><main class=\"phone\">{body}\
          <p class=\"note\">wechat-mock · 模拟页面，并非真正的微信</p></main></body></html>",
         escape_html(title)

@@ -94,6 +94,7 @@
 //! | `/cgi-bin/menu/create`, `get`, `delete`, `addconditional`, `delconditional`, `trymatch` | the custom menu |
 //! | `GET /cgi-bin/ticket/getticket`, `GET /cgi-bin/user/info`, `POST /cgi-bin/message/custom/send` | tickets, followers, customer-service messages |
 //! | `GET /` | the console (HTML; JSON for `Accept: application/json`) |
+//! | `GET /favicon.ico` | the pages' icon (SVG); not recorded in the request log |
 //! | `GET /open/js/jweixin-1.6.0.js` | a stand-in for the JS-SDK |
 //! | `/mock/…` | the fake's own admin API (apps, users, clock, faults, log, messages, reset, callback, push, conversations, menu view), avatars and placeholder media |
 //!

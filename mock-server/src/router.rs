@@ -29,6 +29,9 @@ pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// polls with it, so the log shows the developer's calls rather than the console's.
 pub(crate) const QUIET_HEADER: &str = "x-wechat-mock-quiet";
 
+/// The icon browsers fetch on their own: answered, never faulted, never recorded.
+const FAVICON: &str = "/favicon.ico";
+
 /// Everything a server and its in-process handles share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -189,7 +192,11 @@ pub(crate) async fn dispatch(
     lock(&shared.state).maybe_sweep(now);
 
     // The fake's own routes and pages are never faulted: only WeChat's APIs are.
-    let fault = if path.starts_with("/mock/") || path == "/" || path.starts_with("/open/js/") {
+    let fault = if path.starts_with("/mock/")
+        || path == "/"
+        || path == FAVICON
+        || path.starts_with("/open/js/")
+    {
         None
     } else {
         lock(&shared.faults).take(path)
@@ -226,11 +233,12 @@ pub(crate) async fn dispatch(
         .map(|c| c.0)
         .filter(|c| *c != 0);
     let millis = started.elapsed().as_secs_f64() * 1000.0;
-    // The console's own refreshes say so, and stay out of the logs it shows.
-    if parts.headers.contains_key(QUIET_HEADER) {
+    // The console's own refreshes say so, and stay out of the logs it shows; so does the icon
+    // a browser asks for by itself.
+    if parts.headers.contains_key(QUIET_HEADER) || path == FAVICON {
         tracing::debug!(
             target: "wechat_mock::request",
-            "{} {} {} {:.1}ms (console)",
+            "{} {} {} {:.1}ms (browser)",
             parts.method, path, status, millis
         );
         return response;
@@ -310,6 +318,7 @@ async fn route(ctx: &Ctx<'_>, body_too_large: bool) -> Response<Bytes> {
         "/cgi-bin/user/info" => api::user::info(ctx),
         "/cgi-bin/message/custom/send" => api::custom::send(ctx),
         "/" => Ok(crate::console::index(ctx)),
+        FAVICON => Ok(crate::html::favicon()),
         "/open/js/jweixin-1.6.0.js" => Ok(api::jssdk::script(ctx)),
         path if path.starts_with("/mock/") => match crate::push::admin::route(ctx).await {
             Some(response) => Ok(response),

@@ -481,7 +481,8 @@ impl MockServer {
         self.shared().clock.now()
     }
 
-    /// The request log, oldest first (the last 10 000 by default).
+    /// The request log, oldest first (the last 10 000 by default). The console's own polls and
+    /// the browser's `/favicon.ico` are left out.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared().log).iter().cloned().collect()
     }

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use wechat_types::api::Button;
 
 use crate::api::escape_html;
-use crate::html::STYLE;
+use crate::html::{ICON_LINK, STYLE};
 use crate::reply;
 use crate::router::Ctx;
 use crate::state::AppState;
@@ -162,7 +162,7 @@ fn page(ctx: &Ctx<'_>, app_state: &AppState, others: &[(&str, &str)]) -> String 
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><link rel=\"icon\" href=\"data:,\">\
+         <meta name=\"robots\" content=\"noindex\">{ICON_LINK}\
          <title>wechat-mock · {name}</title>\
          <style>{STYLE}{CSS}</style></head><body class=\"console\">\
          <header class=\"topbar\"><span class=\"brand\"><span class=\"logo\">W</span>wechat-mock</span>\

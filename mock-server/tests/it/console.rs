@@ -2,7 +2,7 @@
 //! deliveries, and the fake JS-SDK's signature check.
 
 use serde_json::{Value, json};
-use wechat_mock::{CallbackMode, MockServer, UserAction};
+use wechat_mock::{CallbackMode, Fault, MockServer, UserAction};
 use wechat_types::JsapiTicket;
 use wechat_types::xml::{Message, MessageBody, Reply};
 
@@ -299,6 +299,43 @@ async fn console_polls_stay_out_of_the_request_log() {
     assert!(m.server.requests().is_empty());
     m.get(&format!("/mock/conversation/{openid}")).await;
     assert_eq!(m.server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_favicon_is_an_svg_that_stays_out_of_the_request_log() {
+    for via in VIAS {
+        let m = Mock::start(via).await;
+        // Even a fault meant for "every call to this path" leaves the browser's icon alone.
+        m.server.inject_fault("/favicon.ico", Fault::ErrCode(-1), 5);
+        for _ in 0..2 {
+            let icon = m.get("/favicon.ico").await;
+            assert_eq!(icon.status, 200);
+            assert_eq!(icon.header("content-type").unwrap(), "image/svg+xml");
+            assert!(icon.header("cache-control").unwrap().contains("max-age"));
+            let svg = icon.text();
+            assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"), "{svg}");
+        }
+        assert!(m.server.requests().is_empty(), "{:?}", m.server.requests());
+        assert_eq!(m.server.request_count("/favicon.ico"), 0);
+        let logged = m.get("/mock/requests").await.json();
+        assert!(
+            !logged.to_string().contains("favicon"),
+            "the console's API log shows the icon: {logged}"
+        );
+
+        // The console and the OAuth pages point the tab at it.
+        let link = "<link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.ico\">";
+        assert!(m.get("/").await.text().contains(link));
+        assert!(
+            m.get_with(
+                &m.authorize_url("snsapi_userinfo", "s"),
+                &[("accept", "text/html")]
+            )
+            .await
+            .text()
+            .contains(link)
+        );
+    }
 }
 
 #[tokio::test]

@@ -40,6 +40,7 @@ const API_PATHS: &[&str] = &[
 /// The OAuth pages and the fake's own routes: a 4xx, or a page; never a 5xx.
 const OTHER_PATHS: &[&str] = &[
     "/",
+    "/favicon.ico",
     "/connect/oauth2/authorize",
     "/connect/qrconnect",
     "/open/js/jweixin-1.6.0.js",
