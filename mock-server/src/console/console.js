@@ -144,14 +144,18 @@
     }
   }
 
+  // As WeChat draws news: the first article is a picture with its title over the bottom of it
+  // (and, when it is the only one, its description below the picture); every other article is
+  // a row of its title and a small thumbnail.
   function newsNode(articles) {
+    articles = articles || [];
     var b = bubble('account', 'news');
-    var list = el('div', 'news-list');
-    (articles || []).forEach(function (a, i) {
+    var list = el('div', 'news-list ' + (articles.length > 1 ? 'multi' : 'single'));
+    articles.forEach(function (a, i) {
       var card = el('a', 'news-card ' + (i === 0 ? 'lead' : 'item'));
       var href = safeUrl(a.url);
       if (href) { card.href = href; }
-      var img = el('img');
+      var img = el('img', i === 0 ? 'pic' : 'thumb');
       img.alt = '';
       img.src = safeUrl(a.pic_url) || mediaUrl(a.title);
       var title = el('div', 'title', a.title);
@@ -160,7 +164,9 @@
         cover.appendChild(img);
         cover.appendChild(title);
         card.appendChild(cover);
-        if (a.description) { card.appendChild(el('div', 'desc', a.description)); }
+        if (articles.length === 1 && a.description) {
+          card.appendChild(el('div', 'desc', a.description));
+        }
       } else {
         card.appendChild(title);
         card.appendChild(img);
@@ -307,8 +313,10 @@
 
   /* ---------- pushing ---------- */
 
+  // "对方正在输入…" shows only while a push is in flight: set when one is sent, cleared when the
+  // last answer arrives or the request fails (the line under the name is empty otherwise).
   function setPending(delta) {
-    state.pending += delta;
+    state.pending = Math.max(0, state.pending + delta);
     typing.hidden = state.pending === 0;
   }
 

@@ -338,6 +338,73 @@ async fn the_favicon_is_an_svg_that_stays_out_of_the_request_log() {
     }
 }
 
+/// The console's stylesheet as `(selector, declarations)` pairs, one per selector of a list
+/// (comments dropped, rules inside `@media` included).
+fn css_rules(html: &str) -> Vec<(String, String)> {
+    let start = html.find("<style>").expect("an inline stylesheet") + "<style>".len();
+    let end = html[start..].find("</style>").expect("the stylesheet ends") + start;
+    let mut css = String::new();
+    let mut rest = &html[start..end];
+    while let Some((before, comment)) = rest.split_once("/*") {
+        css.push_str(before);
+        rest = comment.split_once("*/").map_or("", |(_, after)| after);
+    }
+    css.push_str(rest);
+    let mut rules = Vec::new();
+    for block in css.split('}') {
+        let Some((selectors, declarations)) = block.rsplit_once('{') else {
+            continue;
+        };
+        let selectors = selectors.rsplit('{').next().unwrap_or(selectors);
+        for selector in selectors.split(',') {
+            rules.push((selector.trim().to_owned(), declarations.trim().to_owned()));
+        }
+    }
+    rules
+}
+
+#[tokio::test]
+async fn the_console_draws_news_titles_on_the_picture_and_hides_the_typing_line() {
+    let m = Mock::start(Via::InProcess).await;
+    let html = m.get("/").await.text();
+    let rules = css_rules(&html);
+    let declared = |selector: &str, declaration: &str| {
+        rules
+            .iter()
+            .any(|(s, d)| s == selector && d.split(';').any(|d| d.trim() == declaration))
+    };
+
+    // A news card's title lies over the bottom of its picture: both in one grid cell of the
+    // picture's box, never positioned against the whole card, where it would cover the
+    // description below.
+    assert!(declared(".news-card .cover", "display:grid"));
+    assert!(declared(".news-card .cover>*", "grid-area:1/1"));
+    assert!(declared(".news-card .cover .title", "align-self:end"));
+    assert!(declared(".news-card .cover .title", "color:#fff"));
+    for (selector, declarations) in &rules {
+        if selector.contains("news-card") {
+            assert!(
+                !declarations.contains("position:"),
+                "{selector} positions part of a news card out of the flow"
+            );
+        }
+    }
+    assert!(declared(".news-card .desc", "color:var(--muted)"));
+    // The script builds that markup: the picture and title in `.cover`, the description after.
+    for hook in [
+        "el('div', 'cover')",
+        "el('div', 'desc', a.description)",
+        "'news-card '",
+    ] {
+        assert!(html.contains(hook), "{hook} missing from the script");
+    }
+
+    // "对方正在输入…" starts hidden, and `hidden` wins over the line's own `display:block`.
+    assert!(html.contains("<span id=\"typing\" class=\"typing\" hidden>对方正在输入…</span>"));
+    assert!(declared(".typing", "display:block"));
+    assert!(declared(".typing[hidden]", "display:none"));
+}
+
 #[tokio::test]
 async fn the_fake_jssdk_checks_signatures_against_the_current_ticket() {
     for via in VIAS {
