@@ -1,6 +1,7 @@
 //! Integration tests of wechat-types: every fixture of PROTOCOL.md parses to its typed form and
 //! back; replies render and parse back; no input makes a parser panic.
 
+mod consistency;
 mod messages;
 mod never_panics;
 mod replies;
