@@ -44,6 +44,9 @@ pub enum XmlError {
     /// The XML itself is malformed (mismatched tags, bad escapes, …).
     #[error("malformed XML")]
     Malformed(#[source] quick_xml::Error),
+    /// A tag's name is not an XML name (`<<x/>`, `<1a>`…), so the document is not well-formed.
+    #[error("malformed XML: a tag name is not an XML name")]
+    InvalidName,
     /// A required field is absent.
     #[error("missing field <{0}>")]
     MissingField(&'static str),
@@ -329,12 +332,35 @@ fn element_name<'a>(input: &'a str, at: usize, reported: &[u8]) -> Result<Cow<'a
         .checked_add(1)
         .and_then(|from| input.get(from..from + reported.len()))
         .filter(|slice| slice.as_bytes() == reported);
-    match borrowed {
-        Some(name) => Ok(Cow::Borrowed(name)),
+    let name = match borrowed {
+        Some(name) => Cow::Borrowed(name),
         None => std::str::from_utf8(reported)
             .map(|name| Cow::Owned(name.to_owned()))
-            .map_err(|_| XmlError::NotUtf8),
+            .map_err(|_| XmlError::NotUtf8)?,
+    };
+    // quick-xml takes whatever stands between `<` and `>` as the name; a name the writers could
+    // not write back (`<<x/>`) would make a re-rendered document malformed.
+    if !is_xml_name(&name) {
+        return Err(XmlError::InvalidName);
     }
+    Ok(name)
+}
+
+/// XML 1.0's `Name` production (§2.3): a `NameStartChar`, then `NameChar`s.
+fn is_xml_name(name: &str) -> bool {
+    let start = |c: char| {
+        matches!(c, ':' | 'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+            | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+            | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+            | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+            | '\u{10000}'..='\u{EFFFF}')
+    };
+    let rest = |c: char| {
+        start(c)
+            || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+    };
+    let mut chars = name.chars();
+    chars.next().is_some_and(start) && chars.all(rest)
 }
 
 #[cfg(test)]
@@ -375,6 +401,11 @@ mod tests {
             (b"<xml>&unknown;</xml>", |e| {
                 matches!(e, XmlError::Malformed(_))
             }),
+            (b"<xml><<M/></xml>", |e| matches!(e, XmlError::InvalidName)),
+            (b"<xml><1a>x</1a></xml>", |e| {
+                matches!(e, XmlError::InvalidName)
+            }),
+            (b"<xml><-a/></xml>", |e| matches!(e, XmlError::InvalidName)),
         ];
         for (input, check) in cases {
             let err = Element::parse(input).unwrap_err();
@@ -384,6 +415,29 @@ mod tests {
                 String::from_utf8_lossy(input)
             );
         }
+    }
+
+    #[test]
+    fn names_are_xml_names() {
+        for name in ["xml", "A", "_a", "a-b.c_9", "ns:tag", "名字", "Ünïcode"] {
+            assert!(is_xml_name(name), "{name}");
+            let doc = format!("<?xml version=\"1.0\"?><{name}><x/></{name}>");
+            assert_eq!(Element::parse(doc.as_bytes()).unwrap().name, name);
+        }
+        for name in [
+            "", "<M", "1a", "-a", ".a", "a b", "a&b", "a\"", "a>", "a\u{0}",
+        ] {
+            assert!(!is_xml_name(name), "{name:?}");
+        }
+        // Found by fuzzing: an empty tag named `<M` inside a field was read, and the unknown
+        // event's raw tree then rendered as malformed XML (`<<M>…</<M>`).
+        let push = b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o]]></FromUserName>\
+            <CreateTime>1<<M/>409735668</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+            <Event><![CDATA[HOCATION]]></Event></xml>";
+        assert!(matches!(
+            super::super::Message::parse(push),
+            Err(XmlError::InvalidName)
+        ));
     }
 
     #[test]
