@@ -75,17 +75,25 @@ fn main() -> std::io::Result<()> {
         let stats = mock.stats();
         println!(
             "{}: {} requests, {:.0} req/s, p50 {:.1?}, p99 {:.1?}, p999 {:.1?}, {} errors",
-            report.name, report.requests, report.rps, report.p50, report.p99, report.p999, report.errors
+            report.name,
+            report.requests,
+            report.rps,
+            report.p50,
+            report.p99,
+            report.p999,
+            report.errors
         );
         println!(
-            "RSS (KiB): before {rss_before}, start {}, peak {}, end {} (the generator's latency log is {} KiB of it)",
+            "RSS (KiB): before {rss_before}, start {}, peak {}, end {} \
+             (the generator's latency log is {} KiB of it)",
             report.rss_start_kib,
             report.rss_peak_kib,
             report.rss_end_kib,
             report.requests * 4 / 1024
         );
         println!(
-            "held by the fake afterwards: {} codes, {} base tokens, {} sns tokens, {} refresh tokens, {} messages, {} requests logged",
+            "held by the fake afterwards: {} codes, {} base tokens, {} sns tokens, \
+             {} refresh tokens, {} messages, {} requests logged",
             stats.codes,
             stats.base_tokens,
             stats.sns_access_tokens,

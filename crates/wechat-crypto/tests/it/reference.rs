@@ -103,7 +103,8 @@ proptest! {
 
     #[test]
     fn decrypt_agrees_with_a_plain_reading_of_the_format(plain in plaintext()) {
-        let crypto = MessageCrypto::new(EncodingAesKey::parse(KEY_TEXT).unwrap(), AppId::new(APPID));
+        let key = EncodingAesKey::parse(KEY_TEXT).unwrap();
+        let crypto = MessageCrypto::new(key, AppId::new(APPID));
         let got = crypto.decrypt(&seal_raw(&plain));
         match (reference(&plain), &got) {
             (Ok(expected), Ok(msg)) => prop_assert_eq!(msg.as_slice(), expected),

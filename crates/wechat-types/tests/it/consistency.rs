@@ -43,7 +43,8 @@ const FIXTURES: &[&str] = &[
 fn only_xml_chars(root: &Element) -> bool {
     let ok = |s: &str| {
         s.chars().all(|c| {
-            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}'
+                | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
         })
     };
     ok(&root.name) && ok(&root.text) && root.children.iter().all(only_xml_chars)
