@@ -130,6 +130,14 @@ impl Element {
         out.push('<');
         out.push_str(&self.name);
         out.push('>');
+        // Text beside children (mixed content, which WeChat never sends but a document may
+        // hold): written first, so the element reads back the same (its text is the joined
+        // text; where it stood between the children is not kept).
+        if !self.text.trim().is_empty() {
+            out.push_str("<![CDATA[");
+            super::write::push_cdata_body(out, &self.text);
+            out.push_str("]]>");
+        }
         for child in &self.children {
             child.write_to(out);
         }
@@ -460,5 +468,24 @@ mod tests {
         root.children.push(Element::leaf("A", "x]]>y\u{1}z 😀"));
         let parsed = Element::parse(root.to_xml().as_bytes()).unwrap();
         assert_eq!(parsed.child_text("A"), Some("x]]>yz 😀"));
+    }
+
+    #[test]
+    fn text_beside_children_is_written_too() {
+        let root = Element::parse(b"<xml><T>14<a>x</a>0<b/>9 </T></xml>").unwrap();
+        let t = root.child("T").unwrap();
+        assert_eq!((t.text.as_str(), t.children.len()), ("1409 ", 2));
+        let again = Element::parse(root.to_xml().as_bytes()).unwrap();
+        assert_eq!(again, root);
+
+        // Found by fuzzing: a push whose CreateTime held a nested document around its digits
+        // was read, and an unknown event rendered it back without the digits.
+        let push = b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o]]></FromUserName>\
+            <CreateTime>140973566<x><y>1</y></x>8</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+            <Event><![CDATA[unheard_of]]></Event></xml>";
+        let msg = super::super::Message::parse(push).unwrap();
+        assert_eq!(msg.create_time, 1409735668);
+        let xml = msg.to_xml();
+        assert_eq!(super::super::Message::parse(xml.as_bytes()).unwrap(), msg);
     }
 }

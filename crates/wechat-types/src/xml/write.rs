@@ -29,7 +29,7 @@ pub fn push_text_element(out: &mut String, name: &str, value: impl std::fmt::Dis
     let _ = write!(out, "<{name}>{value}</{name}>");
 }
 
-fn push_cdata_body(out: &mut String, value: &str) {
+pub(super) fn push_cdata_body(out: &mut String, value: &str) {
     // Drop forbidden characters first: removing one can join `]]` and `>` into a terminator.
     let filtered;
     let value = if has_forbidden_chars(value) {
