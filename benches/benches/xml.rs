@@ -7,49 +7,37 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use wechat_types::xml::{Article, Message, Reply, ReplyMessage};
 
-/// Every fixture: each message type, each event, an unknown type and an unknown event.
-const FIXTURES: &[&str] = &[
-    "text",
-    "image",
-    "voice",
-    "video",
-    "shortvideo",
-    "location",
-    "link",
-    "event_subscribe",
-    "event_subscribe_scene",
-    "event_unsubscribe",
-    "event_scan",
-    "event_location",
-    "event_click",
-    "event_view",
-    "event_scancode_push",
-    "event_scancode_waitmsg",
-    "event_pic_sysphoto",
-    "event_pic_photo_or_album",
-    "event_pic_weixin",
-    "event_location_select",
-    "event_view_miniprogram",
-    "event_templatesendjobfinish",
-    "event_masssendjobfinish",
-    "event_unknown",
-    "unknown_type",
-];
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../crates/wechat-types/tests/fixtures/{name}.xml",
-        env!("CARGO_MANIFEST_DIR")
+/// Every push fixture of wechat-types' tests (each message type, each event, an unknown type and
+/// an unknown event), read from the directory so a new fixture is benched without an edit here.
+fn fixtures() -> Vec<(String, String)> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/wechat-types/tests/fixtures"
     );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let mut all: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "xml"))
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let xml = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            (name, xml)
+        })
+        .collect();
+    all.sort();
+    all
 }
 
 fn parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
-    for name in FIXTURES {
-        let xml = fixture(name);
+    for (name, xml) in fixtures() {
         group.throughput(Throughput::Bytes(xml.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(name), &xml, |b, xml| {
+        group.bench_with_input(BenchmarkId::from_parameter(&name), &xml, |b, xml| {
             b.iter(|| Message::parse(black_box(xml.as_bytes())))
         });
     }

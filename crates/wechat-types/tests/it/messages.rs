@@ -44,6 +44,28 @@ fn event(name: &str) -> Event {
 }
 
 #[test]
+fn every_fixture_file_is_covered_here() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".xml")
+                .map(str::to_owned)
+        })
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        on_disk, listed,
+        "a fixture is missing from ALL (or ALL names a missing file)"
+    );
+}
+
+#[test]
 fn every_fixture_round_trips_through_xml() {
     for name in ALL {
         let msg = parse(name);
