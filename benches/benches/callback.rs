@@ -15,7 +15,8 @@
 //!
 //! `raw`: only the cryptography that path cannot avoid, on the same bytes: SHA-1 of the
 //! `signature` and of the two `msg_signature`s, AES-256-CBC decryption of the push and encryption
-//! of the reply. `raw+base64` adds the base64 the protocol mandates. The figure to quote is the
+//! of the reply. `raw+base64` adds the base64 the protocol mandates (with base64-simd, the fastest
+//! codec at hand, which wechat-crypto also uses). The figure to quote is the
 //! ratio full / raw, for a 100-byte and a 2 KB text.
 
 use std::hint::black_box;
@@ -26,8 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aes::Aes256;
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use http::Method;
 use sha1::{Digest, Sha1};
@@ -281,7 +281,7 @@ fn callback(c: &mut Criterion) {
         let encrypt = EncryptedEnvelope::parse(push.body.as_bytes())
             .expect("envelope")
             .encrypt;
-        let request_ct = STANDARD.decode(&encrypt).expect("base64");
+        let request_ct = STANDARD.decode_to_vec(&encrypt).expect("base64");
         let reply_pt = reply_plaintext(&content);
         let reply_b64_len = reply_pt.len().div_ceil(3) * 4;
         let timestamp = now().to_string();
@@ -316,11 +316,11 @@ fn callback(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("raw+base64", name), |b| {
             b.iter(|| {
-                let mut request = STANDARD.decode(black_box(&encrypt)).expect("base64");
+                let mut request = STANDARD.decode_to_vec(black_box(&encrypt)).expect("base64");
                 fx.raw_decrypt(&mut request);
                 let mut reply = black_box(&reply_pt).clone();
                 fx.raw_encrypt(&mut reply);
-                let reply_b64 = STANDARD.encode(&reply);
+                let reply_b64 = STANDARD.encode_to_string(&reply);
                 let digests = sign_all(encrypt.as_bytes(), reply_b64.as_bytes());
                 black_box((request, reply_b64, digests))
             })

@@ -10,8 +10,7 @@ use std::time::Duration;
 use aes::Aes256;
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sha1::{Digest, Sha1};
 use wechat_crypto::MessageCrypto;
@@ -127,7 +126,7 @@ fn decrypt(c: &mut Criterion) {
     let mut group = c.benchmark_group("decrypt");
     for (name, len) in SIZES {
         let encrypt = fx.crypto.encrypt_with_random([1; 16], &message(len));
-        let ciphertext = STANDARD.decode(&encrypt).expect("base64");
+        let ciphertext = STANDARD.decode_to_vec(&encrypt).expect("base64");
         group.throughput(Throughput::Bytes(len as u64));
         group.bench_with_input(BenchmarkId::new("sdk", name), &encrypt, |b, encrypt| {
             b.iter(|| fx.crypto.decrypt(black_box(encrypt)).expect("decrypts"))
@@ -146,7 +145,7 @@ fn decrypt(c: &mut Criterion) {
             &encrypt,
             |b, encrypt| {
                 b.iter(|| {
-                    let mut buf = STANDARD.decode(black_box(encrypt)).expect("base64");
+                    let mut buf = STANDARD.decode_to_vec(black_box(encrypt)).expect("base64");
                     fx.raw_decrypt(&mut buf);
                     buf
                 })
@@ -171,7 +170,7 @@ fn decrypt_push(c: &mut Criterion) {
         let encrypt = wechat_crypto::EncryptedEnvelope::parse(sealed.body.as_bytes())
             .expect("envelope")
             .encrypt;
-        let ciphertext = STANDARD.decode(&encrypt).expect("base64");
+        let ciphertext = STANDARD.decode_to_vec(&encrypt).expect("base64");
         group.throughput(Throughput::Bytes(len as u64));
         group.bench_with_input(BenchmarkId::new("sdk", name), &sealed, |b, sealed| {
             b.iter(|| {
@@ -230,7 +229,7 @@ fn encrypt(c: &mut Criterion) {
                 b.iter(|| {
                     let mut buf = black_box(padded).clone();
                     fx.raw_encrypt(&mut buf);
-                    STANDARD.encode(&buf)
+                    STANDARD.encode_to_string(&buf)
                 })
             },
         );

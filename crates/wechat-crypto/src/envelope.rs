@@ -5,7 +5,7 @@
 
 use wechat_types::xml::{ElementRef, XmlError, push_cdata_element, push_text_element};
 
-use crate::CryptoError;
+use crate::{CryptoError, hex};
 
 /// The encrypted body of a push, in safe mode (`ToUserName` + `Encrypt`) or compat mode (every
 /// plaintext field + `Encrypt`).
@@ -114,6 +114,29 @@ pub fn render_reply_envelope(
     push_cdata_element(&mut out, "Nonce", nonce);
     out.push_str("</xml>");
     out
+}
+
+/// Appends the reply envelope of [`render_reply_envelope`] to `out`, for the Encrypt text that
+/// `push_encrypt` appends (base64, so it needs no escaping) and signed by `sign` as it lies in
+/// `out`: the encrypted reply never exists as a String of its own.
+pub(crate) fn push_reply_envelope(
+    out: &mut String,
+    push_encrypt: impl FnOnce(&mut String),
+    sign: impl FnOnce(&str) -> [u8; 20],
+    timestamp: &str,
+    nonce: &str,
+) {
+    out.push_str("<xml><Encrypt><![CDATA[");
+    let start = out.len();
+    push_encrypt(out);
+    let digest = sign(&out[start..]);
+    out.push_str("]]></Encrypt><MsgSignature><![CDATA[");
+    hex::push(out, &digest);
+    out.push_str("]]></MsgSignature><TimeStamp>");
+    out.push_str(timestamp);
+    out.push_str("</TimeStamp>");
+    push_cdata_element(out, "Nonce", nonce);
+    out.push_str("</xml>");
 }
 
 fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {

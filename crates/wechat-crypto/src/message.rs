@@ -9,15 +9,13 @@ use std::fmt;
 use aes::Aes256;
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::general_purpose::STANDARD;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64_simd::STANDARD;
 use rand::Rng as _;
 use subtle::ConstantTimeEq;
 use wechat_types::{AppId, EncodingAesKey, ServerToken};
 
-use crate::envelope::{EncryptedEnvelope, ReplyEnvelope, render_reply_envelope};
+use crate::envelope::{EncryptedEnvelope, ReplyEnvelope, push_reply_envelope};
+use crate::signature::msg_signature_digest;
 use crate::{CryptoError, msg_signature, verify_msg_signature};
 
 /// WeChat pads to 32-byte blocks, not to the AES block size.
@@ -26,14 +24,6 @@ const PAD_BLOCK: usize = 32;
 const HEADER: usize = 20;
 /// The longest appid kept in an [`CryptoError::AppIdMismatch`] (bytes).
 const MAX_REPORTED_APPID: usize = 128;
-
-/// Base64 as WeChat peers write it: padding optional, trailing bits ignored.
-const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Encrypts and decrypts message bodies for one official account (WXBizMsgCrypt).
 ///
@@ -115,15 +105,7 @@ impl MessageCrypto {
     /// If `msg` is longer than `u32::MAX` bytes (the format cannot express it), or if the OS
     /// random source is unavailable.
     pub fn encrypt(&self, msg: &[u8]) -> String {
-        // Alphanumeric, as every official sample writes it: peers that slice the plaintext as
-        // text (some SDKs do) then never meet a broken UTF-8 sequence. 16 of 62 symbols is
-        // 95 bits, far more than a per-message randomizer needs.
-        let mut random = [0u8; 16];
-        let mut rng = rand::thread_rng();
-        for byte in &mut random {
-            *byte = rng.sample(rand::distributions::Alphanumeric);
-        }
-        self.encrypt_with_random(random, msg)
+        self.encrypt_with_random(fresh_random(), msg)
     }
 
     /// Encrypts `msg` with the given 16 random bytes (known-answer tests, reproducible fixtures).
@@ -148,6 +130,11 @@ impl MessageCrypto {
     ///
     /// If `msg` is longer than `u32::MAX` bytes.
     pub fn encrypt_with_random(&self, random: [u8; 16], msg: &[u8]) -> String {
+        STANDARD.encode_to_string(self.seal(random, msg))
+    }
+
+    /// The ciphertext of `random ‖ len ‖ msg ‖ appid ‖ padding`, before base64.
+    fn seal(&self, random: [u8; 16], msg: &[u8]) -> Vec<u8> {
         let msg_len = u32::try_from(msg.len()).expect("WeChat messages are shorter than 4 GiB");
         let appid = self.appid.as_str().as_bytes();
         let content = HEADER + msg.len() + appid.len();
@@ -164,7 +151,7 @@ impl MessageCrypto {
         for block in buf.chunks_exact_mut(16) {
             cbc.encrypt_block_mut(block.into());
         }
-        STANDARD.encode(&buf)
+        buf
     }
 
     /// Decrypts a base64 `Encrypt` text and checks that the message is addressed to this AppID.
@@ -218,9 +205,20 @@ impl MessageCrypto {
         timestamp: i64,
         nonce: &str,
     ) -> String {
-        let encrypt = self.encrypt(reply_xml.as_bytes());
-        let signature = msg_signature(token, &timestamp.to_string(), nonce, &encrypt);
-        render_reply_envelope(&encrypt, &signature, timestamp, nonce)
+        let sealed = self.seal(fresh_random(), reply_xml.as_bytes());
+        // Rendered in one buffer: the base64 goes straight into the envelope and is signed where
+        // it lies, instead of living in a String of its own first.
+        let mut out = String::with_capacity(sealed.len().div_ceil(3) * 4 + nonce.len() + 200);
+        let mut digits = itoa::Buffer::new();
+        let timestamp_text = digits.format(timestamp);
+        push_reply_envelope(
+            &mut out,
+            |out| STANDARD.encode_append(&sealed, out),
+            |encrypt| msg_signature_digest(token, timestamp_text, nonce, encrypt),
+            timestamp_text,
+            nonce,
+        );
+        out
     }
 
     /// The other side of [`MessageCrypto::encrypt_reply`]: reads a reply envelope, checks its
@@ -260,9 +258,10 @@ impl MessageCrypto {
 
     /// Base64-decodes, decrypts and unpads; finds the message and the AppID.
     fn open(&self, encrypt: &str) -> Result<Plaintext, CryptoError> {
-        let mut buf = LENIENT_BASE64
-            .decode(encrypt.trim_ascii())
-            .map_err(|err| CryptoError::InvalidBase64(crate::error::Base64Error::new(err)))?;
+        // WHATWG's forgiving base64, as WeChat's peers write it: padding optional, trailing bits
+        // ignored, ASCII whitespace skipped.
+        let mut buf = base64_simd::forgiving_decode_to_vec(encrypt.as_bytes())
+            .map_err(|_| CryptoError::InvalidBase64(crate::error::Base64Error::new()))?;
         if buf.len() < PAD_BLOCK || buf.len() % 16 != 0 {
             return Err(CryptoError::InvalidLength(buf.len()));
         }
@@ -291,6 +290,21 @@ impl MessageCrypto {
             content_len,
         })
     }
+}
+
+/// 16 fresh random characters for the head of a plaintext, from a cryptographically secure
+/// generator seeded by the OS.
+///
+/// Alphanumeric, as every official sample writes them: peers that slice the plaintext as text
+/// (some SDKs do) then never meet a broken UTF-8 sequence. 16 of 62 symbols is 95 bits, far more
+/// than a per-message randomizer needs.
+fn fresh_random() -> [u8; 16] {
+    let mut random = [0u8; 16];
+    let mut rng = rand::thread_rng();
+    for byte in &mut random {
+        *byte = rng.sample(rand::distributions::Alphanumeric);
+    }
+    random
 }
 
 /// A decrypted, unpadded buffer: `random ‖ len ‖ msg ‖ appid ‖ (padding)`.
@@ -346,6 +360,10 @@ fn lossy_prefix(bytes: &[u8], max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    // The base64 crate, not base64-simd: an independent reference for what goes over the wire.
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
     use super::*;
 
     fn crypto(appid: &str) -> MessageCrypto {
@@ -482,6 +500,46 @@ mod tests {
         let unpadded = sealed.trim_end_matches('=');
         assert_eq!(crypto.decrypt(unpadded).unwrap(), b"hello");
         assert_eq!(crypto.decrypt(&format!("\n {sealed}\n")).unwrap(), b"hello");
+        // 32 bytes of ciphertext end in a 2-byte group: its last character carries 2 unused
+        // bits, which non-canonical encoders leave set.
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let last = unpadded.as_bytes()[unpadded.len() - 1];
+        let index = ALPHABET.iter().position(|&c| c == last).unwrap();
+        let dirty = format!(
+            "{}{}=",
+            &unpadded[..unpadded.len() - 1],
+            char::from(ALPHABET[index | 0b11])
+        );
+        assert_ne!(dirty, sealed);
+        assert_eq!(crypto.decrypt(&dirty).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn encrypt_reply_renders_the_public_envelope_layout() {
+        let crypto = crypto("wx1");
+        let token = ServerToken::new("t");
+        for nonce in ["415670741", "a]]>b\u{0}"] {
+            let body = crypto.encrypt_reply(&token, "<xml>hi</xml>", 1713424427, nonce);
+            let envelope = ReplyEnvelope::parse(body.as_bytes()).unwrap();
+            assert_eq!(
+                body,
+                crate::render_reply_envelope(
+                    &envelope.encrypt,
+                    &envelope.msg_signature,
+                    1713424427,
+                    nonce
+                )
+            );
+            assert_eq!(
+                envelope.msg_signature,
+                msg_signature(&token, "1713424427", nonce, &envelope.encrypt)
+            );
+        }
+        let body = crypto.encrypt_reply(&token, "<xml>hi</xml>", 1713424427, "415670741");
+        assert_eq!(
+            crypto.decrypt_reply(&token, body.as_bytes()).unwrap(),
+            b"<xml>hi</xml>"
+        );
     }
 
     #[test]

@@ -53,12 +53,17 @@ pub fn signature(token: &ServerToken, timestamp: &str, nonce: &str) -> String {
 /// assert_eq!(wechat_crypto::msg_signature(&token, "b", "c", "d").len(), 40);
 /// ```
 pub fn msg_signature(token: &ServerToken, timestamp: &str, nonce: &str, encrypt: &str) -> String {
-    hex::encode(&sorted_sha1([
-        token.expose_secret(),
-        timestamp,
-        nonce,
-        encrypt,
-    ]))
+    hex::encode(&msg_signature_digest(token, timestamp, nonce, encrypt))
+}
+
+/// The SHA-1 behind [`msg_signature`], before hex.
+pub(crate) fn msg_signature_digest(
+    token: &ServerToken,
+    timestamp: &str,
+    nonce: &str,
+    encrypt: &str,
+) -> [u8; 20] {
+    sorted_sha1([token.expose_secret(), timestamp, nonce, encrypt])
 }
 
 /// Checks a server `signature` in constant time. Hex of either case is accepted.
@@ -96,7 +101,7 @@ pub fn verify_msg_signature(
     msg_signature: &str,
 ) -> Result<(), CryptoError> {
     check(
-        &sorted_sha1([token.expose_secret(), timestamp, nonce, encrypt]),
+        &msg_signature_digest(token, timestamp, nonce, encrypt),
         msg_signature,
     )
 }

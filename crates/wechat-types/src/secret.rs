@@ -6,9 +6,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! secret_string {
@@ -117,21 +114,14 @@ pub enum InvalidAesKey {
     NotBase64,
 }
 
-const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
 impl EncodingAesKey {
     /// Parses the 43-character key shown on the WeChat console.
     pub fn parse(text: &str) -> Result<Self, InvalidAesKey> {
         if text.len() != 43 {
             return Err(InvalidAesKey::Length(text.chars().count()));
         }
-        let bytes = LENIENT_BASE64
-            .decode(text)
+        // WHATWG's forgiving base64: padding optional, trailing bits ignored, as WeChat reads it.
+        let bytes = base64_simd::forgiving_decode_to_vec(text.as_bytes())
             .map_err(|_| InvalidAesKey::NotBase64)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| InvalidAesKey::NotBase64)?;
         Ok(Self {

@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::find_cdata_end;
+
 /// Appends `<name><![CDATA[value]]></name>`.
 ///
 /// `]]>` inside `value` is split across two CDATA sections, and characters XML 1.0 forbids
@@ -42,9 +44,7 @@ pub(super) fn push_cdata_body(out: &mut String, value: &str) {
         value
     };
     let mut rest = value;
-    // memchr's finder, not `str::find`: the latter sets up a two-way searcher on every call,
-    // which costs more than the scan on the short values of a reply.
-    while let Some(at) = memchr::memmem::find(rest.as_bytes(), b"]]>") {
+    while let Some(at) = find_cdata_end(rest.as_bytes()) {
         out.push_str(&rest[..at]);
         out.push_str("]]]]><![CDATA[>");
         rest = &rest[at + 3..];
