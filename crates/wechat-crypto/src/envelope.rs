@@ -36,7 +36,7 @@ impl EncryptedEnvelope {
     pub fn parse(body: &[u8]) -> Result<Self, CryptoError> {
         let root = parse_root(body)?;
         Ok(Self {
-            encrypt: take_encrypt(&root)?,
+            encrypt: encrypt_text(&root)?.to_owned(),
             to_user_name: take_child(&root, "ToUserName"),
         })
     }
@@ -79,7 +79,7 @@ impl ReplyEnvelope {
         let timestamp = field("TimeStamp")?;
         let nonce = field("Nonce")?;
         Ok(Self {
-            encrypt: take_encrypt(&root)?,
+            encrypt: encrypt_text(&root)?.to_owned(),
             msg_signature,
             timestamp,
             nonce,
@@ -139,7 +139,7 @@ pub(crate) fn push_reply_envelope(
     out.push_str("</xml>");
 }
 
-fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {
+pub(crate) fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {
     let root = ElementRef::parse(body)?;
     if root.name() != "xml" {
         return Err(CryptoError::InvalidXml(XmlError::UnexpectedRoot {
@@ -155,10 +155,10 @@ fn take_child(root: &ElementRef<'_>, name: &str) -> Option<String> {
     root.child_text(name).map(str::to_owned)
 }
 
-fn take_encrypt(root: &ElementRef<'_>) -> Result<String, CryptoError> {
+/// The non-empty `Encrypt` text of an envelope, borrowed from the body.
+pub(crate) fn encrypt_text<'r>(root: &'r ElementRef<'_>) -> Result<&'r str, CryptoError> {
     root.child_text("Encrypt")
         .filter(|text| !text.is_empty())
-        .map(str::to_owned)
         .ok_or(CryptoError::MissingEncrypt)
 }
 

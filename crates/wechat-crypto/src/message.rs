@@ -14,7 +14,9 @@ use rand::Rng as _;
 use subtle::ConstantTimeEq;
 use wechat_types::{AppId, EncodingAesKey, ServerToken};
 
-use crate::envelope::{EncryptedEnvelope, ReplyEnvelope, push_reply_envelope};
+use crate::envelope::{
+    EncryptedEnvelope, ReplyEnvelope, encrypt_text, parse_root, push_reply_envelope,
+};
 use crate::signature::msg_signature_digest;
 use crate::{CryptoError, msg_signature, verify_msg_signature};
 
@@ -191,9 +193,11 @@ impl MessageCrypto {
         msg_signature: &str,
         body: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        let envelope = EncryptedEnvelope::parse(body)?;
-        verify_msg_signature(token, timestamp, nonce, &envelope.encrypt, msg_signature)?;
-        self.decrypt(&envelope.encrypt)
+        // The Encrypt text is read where it lies in the body, never copied out.
+        let root = parse_root(body)?;
+        let encrypt = encrypt_text(&root)?;
+        verify_msg_signature(token, timestamp, nonce, encrypt, msg_signature)?;
+        self.decrypt(encrypt)
     }
 
     /// Encrypts a passive reply and wraps it in the reply envelope, signed with `token`,

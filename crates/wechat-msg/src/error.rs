@@ -133,11 +133,13 @@ impl CallbackError {
         line
     }
 
-    /// Sorts a crypto failure after a good `msg_signature` into envelope, ciphertext or AppID.
+    /// Sorts a failure of [`MessageCrypto::decrypt_push`](wechat_crypto::MessageCrypto::decrypt_push)
+    /// into the step that refused: envelope, msg_signature, ciphertext or AppID.
     pub(crate) fn from_decrypt(err: CryptoError) -> Self {
         match err {
             CryptoError::AppIdMismatch { .. } => Self::WrongAppId(err),
             CryptoError::InvalidXml(_) | CryptoError::MissingEncrypt => Self::Envelope(err),
+            CryptoError::InvalidSignature => Self::MsgSignature(err),
             _ => Self::Decrypt(err),
         }
     }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -46,25 +47,47 @@ pub trait Handler: Send + Sync + 'static {
     }
 }
 
-#[async_trait]
+/// The future every handler method returns (what [`macro@async_trait`] generates).
+type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Option<Reply>> + Send + 'a>>;
+
+/// Forwards to the shared handler's own future: written out rather than with `async_trait`,
+/// which would box a second future around it and move the message into that one too.
 impl<H: Handler + ?Sized> Handler for Arc<H> {
-    async fn handle(&self, msg: &Message) -> Option<Reply> {
-        (**self).handle(msg).await
+    fn handle<'s, 'm, 'f>(&'s self, msg: &'m Message) -> ReplyFuture<'f>
+    where
+        's: 'f,
+        'm: 'f,
+        Self: 'f,
+    {
+        (**self).handle(msg)
     }
 
-    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
-        (**self).handle_owned(msg).await
+    fn handle_owned<'s, 'f>(&'s self, msg: Message) -> ReplyFuture<'f>
+    where
+        's: 'f,
+        Self: 'f,
+    {
+        (**self).handle_owned(msg)
     }
 }
 
-#[async_trait]
+/// Forwards like the impl for `Arc`.
 impl<H: Handler + ?Sized> Handler for Box<H> {
-    async fn handle(&self, msg: &Message) -> Option<Reply> {
-        (**self).handle(msg).await
+    fn handle<'s, 'm, 'f>(&'s self, msg: &'m Message) -> ReplyFuture<'f>
+    where
+        's: 'f,
+        'm: 'f,
+        Self: 'f,
+    {
+        (**self).handle(msg)
     }
 
-    async fn handle_owned(&self, msg: Message) -> Option<Reply> {
-        (**self).handle_owned(msg).await
+    fn handle_owned<'s, 'f>(&'s self, msg: Message) -> ReplyFuture<'f>
+    where
+        's: 'f,
+        Self: 'f,
+    {
+        (**self).handle_owned(msg)
     }
 }
 

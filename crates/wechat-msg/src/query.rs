@@ -29,8 +29,22 @@ impl<'a> PushQuery<'a> {
         // Only the six names the callback reads are decoded, and only when they need it: most
         // values (hex, digits, base64 in `echostr`) come through borrowed, without a scan of the
         // ones that are skipped.
-        for pair in query.split('&') {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // memchr, not `str::split`: the char searcher's set-up per pair cost more than the
+        // scan of a query this short.
+        let mut rest = query;
+        while !rest.is_empty() {
+            let pair = match memchr::memchr(b'&', rest.as_bytes()) {
+                Some(at) => {
+                    let pair = &rest[..at];
+                    rest = &rest[at + 1..];
+                    pair
+                }
+                None => std::mem::take(&mut rest),
+            };
+            let (name, value) = match memchr::memchr(b'=', pair.as_bytes()) {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, ""),
+            };
             let slot = match name {
                 "signature" => &mut out.signature,
                 "timestamp" => &mut out.timestamp,
@@ -74,7 +88,7 @@ impl<'a> PushQuery<'a> {
 
 /// Percent-decodes a query value (`+` is a space), borrowing when there is nothing to decode.
 fn decode(value: &str) -> Cow<'_, str> {
-    if !value.bytes().any(|b| b == b'%' || b == b'+') {
+    if memchr::memchr2(b'%', b'+', value.as_bytes()).is_none() {
         return Cow::Borrowed(value);
     }
     form_urlencoded::parse(value.as_bytes())

@@ -1,5 +1,6 @@
 //! The in-process dedupe store: a map with a TTL per key, bounded in size.
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -37,7 +38,10 @@ pub struct MemoryDedupeStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: HashMap<Arc<str>, Entry>,
+    /// foldhash, randomly seeded per process: SipHash cost more than the rest of a claim. The
+    /// keys come from pushes that passed the signature check, so they are WeChat's, not an
+    /// attacker's to choose.
+    entries: HashMap<Arc<str>, Entry, foldhash::fast::RandomState>,
     /// Keys in claim order, with the generation they were claimed under. A record whose
     /// generation no longer matches its entry is stale (the key expired and was claimed again).
     order: VecDeque<(u64, Arc<str>)>,
@@ -83,43 +87,42 @@ impl MemoryDedupeStore {
         let mut guard = self.lock();
         let inner = &mut *guard;
         inner.sweep(now);
-        if let Some(entry) = inner.entries.get_mut(key) {
-            if entry.expires_at > now {
-                return match &entry.answer {
-                    Some(answer) => Claim::Done(answer.clone()),
-                    None => Claim::InFlight,
-                };
-            }
-            // Expired but not swept yet (a key behind a longer-lived one): claim it in place.
-            // Its old record in `order` is now stale and will be skipped.
-            let generation = inner.next_generation;
-            inner.next_generation += 1;
-            *entry = Entry {
-                generation,
-                expires_at: expiry(now, ttl),
-                answer: None,
-            };
-            let key = inner
-                .entries
-                .get_key_value(key)
-                .map(|(k, _)| Arc::clone(k))
-                .unwrap_or_else(|| Arc::from(key));
-            inner.order.push_back((generation, key));
-            return Claim::New;
+        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(key) {
+            while inner.entries.len() >= self.capacity && inner.evict_oldest() {}
         }
-        while inner.entries.len() >= self.capacity && inner.evict_oldest() {}
         let generation = inner.next_generation;
+        // One lookup finds the key or makes its slot.
+        match inner.entries.entry(Arc::from(key)) {
+            MapEntry::Occupied(mut occupied) => {
+                let entry = occupied.get_mut();
+                if entry.expires_at > now {
+                    return match &entry.answer {
+                        Some(answer) => Claim::Done(answer.clone()),
+                        None => Claim::InFlight,
+                    };
+                }
+                // Expired but not swept yet (a key behind a longer-lived one): claim it in place.
+                // Its old record in `order` is now stale and will be skipped.
+                *entry = Entry {
+                    generation,
+                    expires_at: expiry(now, ttl),
+                    answer: None,
+                };
+                let key = Arc::clone(occupied.key());
+                inner.order.push_back((generation, key));
+            }
+            MapEntry::Vacant(vacant) => {
+                inner
+                    .order
+                    .push_back((generation, Arc::clone(vacant.key())));
+                vacant.insert(Entry {
+                    generation,
+                    expires_at: expiry(now, ttl),
+                    answer: None,
+                });
+            }
+        }
         inner.next_generation += 1;
-        let key: Arc<str> = Arc::from(key);
-        inner.order.push_back((generation, Arc::clone(&key)));
-        inner.entries.insert(
-            key,
-            Entry {
-                generation,
-                expires_at: expiry(now, ttl),
-                answer: None,
-            },
-        );
         Claim::New
     }
 }

@@ -186,6 +186,16 @@ impl<'a> ElementRef<'a> {
         }
     }
 
+    /// Makes room for `additional` children, for the fast reader.
+    pub(super) fn reserve_children(&mut self, additional: usize) {
+        self.children.reserve_exact(additional);
+    }
+
+    /// True once a child was added, for the fast reader.
+    pub(super) fn has_children(&self) -> bool {
+        !self.children.is_empty()
+    }
+
     /// Adds a finished child, for the fast reader.
     pub(super) fn push_child(&mut self, child: ElementRef<'a>) {
         self.children.push(child);

@@ -1,7 +1,7 @@
 //! Incoming messages and events (PROTOCOL.md 4.7 and 4.8), both parsed and rendered.
 
 use super::element::{Element, ElementRef, XmlError};
-use super::write::{push_cdata_element, push_text_element};
+use super::write::{push_cdata_element, push_number_element, push_text_element};
 use crate::id::{AccountId, MediaId, MsgId, OpenId};
 
 /// A message or event pushed to the callback URL.
@@ -465,7 +465,16 @@ impl Message {
     /// and `EventKey` for events. Two deliveries of one push have the same key.
     pub fn dedupe_key(&self) -> String {
         match self.body.msg_id() {
-            Some(id) => format!("msg:{id}"),
+            // By hand, not `format!`: this runs on every push, and the formatting machinery
+            // cost more than the rest of the key.
+            Some(id) => {
+                let mut digits = itoa::Buffer::new();
+                let digits = digits.format(id.0);
+                let mut key = String::with_capacity(4 + digits.len());
+                key.push_str("msg:");
+                key.push_str(digits);
+                key
+            }
             None => {
                 let (event, key) = match &self.body {
                     MessageBody::Event(event) => (event.name(), event.key().unwrap_or_default()),
@@ -490,7 +499,7 @@ impl Message {
         out.push_str("<xml>");
         push_cdata_element(&mut out, "ToUserName", self.to.as_str());
         push_cdata_element(&mut out, "FromUserName", self.from.as_str());
-        push_text_element(&mut out, "CreateTime", self.create_time);
+        push_number_element(&mut out, "CreateTime", self.create_time);
         push_cdata_element(&mut out, "MsgType", self.body.msg_type());
         write_body(&mut out, &self.body);
         out.push_str("</xml>");

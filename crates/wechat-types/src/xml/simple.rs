@@ -24,6 +24,12 @@ pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Optio
         if next > at {
             let text = &input[at..next];
             let open = stack.last_mut()?;
+            // The `\n` between a push's elements: whitespace beside children is no value, so
+            // skip it here rather than pay for the scans below.
+            if open.has_children() && text.bytes().all(|b| b.is_ascii_whitespace()) {
+                at = next;
+                continue;
+            }
             // An entity or a `]` in plain text (where `]]>` is an error) is rare enough to leave
             // to the general reader; one scan for both keeps the common `\n` between elements cheap.
             if memchr::memchr2(b'&', b']', text.as_bytes()).is_some() {
@@ -69,11 +75,19 @@ pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Optio
             if count > max_elements || stack.len() >= max_depth {
                 return None;
             }
-            stack.push(ElementRef::open(&input[name_start..name_end]));
+            let mut element = ElementRef::open(&input[name_start..name_end]);
+            if stack.is_empty() {
+                // A push's root has 6 to 12 children: room for them up front, not 4 then 8.
+                element.reserve_children(ROOT_CHILDREN);
+            }
+            stack.push(element);
             at = name_end + 1;
         }
     }
 }
+
+/// Children the root is given room for before the first one is read.
+const ROOT_CHILDREN: usize = 12;
 
 /// Offset of the next `<`; `None` at the end of input (a document that ends inside its root is
 /// the general reader's to report).

@@ -31,6 +31,18 @@ pub fn push_text_element(out: &mut String, name: &str, value: impl std::fmt::Dis
     let _ = write!(out, "<{name}>{value}</{name}>");
 }
 
+/// [`push_text_element`] for an integer, without the formatting machinery (every reply has a
+/// `CreateTime`).
+pub(super) fn push_number_element(out: &mut String, name: &str, value: i64) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    out.push_str(itoa::Buffer::new().format(value));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
 pub(super) fn push_cdata_body(out: &mut String, value: &str) {
     // Drop forbidden characters first: removing one can join `]]` and `>` into a terminator.
     let filtered;
@@ -97,6 +109,16 @@ mod tests {
         ] {
             let text = format!("a{c}b");
             assert_eq!(has_forbidden_chars(&text), !is_xml_char(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_render_like_display() {
+        for value in [0, -1, 1_713_424_427, i64::MIN, i64::MAX] {
+            let (mut fast, mut general) = (String::new(), String::new());
+            push_number_element(&mut fast, "CreateTime", value);
+            push_text_element(&mut general, "CreateTime", value);
+            assert_eq!(fast, general);
         }
     }
 
