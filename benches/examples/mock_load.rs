@@ -84,7 +84,7 @@ fn main() -> std::io::Result<()> {
             PreparedRequest::get(format!("/cgi-bin/menu/get?access_token={stable}")),
             PreparedRequest::get(format!("/sns/userinfo?access_token={sns}&openid={user}")),
         ]);
-        let report = load::run("wechat-mock (token, stable_token, menu/get, userinfo)", mock.address(), requests, config, answered).await;
+        let report = load::run("wechat-mock (token, stable_token, menu/get, userinfo)", mock.address(), requests, config, answered, load::Sampled::ThisProcess).await;
         let stats = mock.stats();
         (report, stats)
     });

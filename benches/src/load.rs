@@ -81,21 +81,47 @@ pub struct LoadReport {
     pub p99: Duration,
     /// 99.9th percentile.
     pub p999: Duration,
-    /// Resident set of this process (KiB) when measuring started.
+    /// Resident set of the sampled process (KiB) when measuring started.
     pub rss_start_kib: u64,
     /// Largest resident set (KiB) sampled while measuring.
     pub rss_peak_kib: u64,
     /// Resident set (KiB) when measuring ended.
     pub rss_end_kib: u64,
+    /// CPU time (user + system) the sampled process spent in the measured window, divided by
+    /// the requests answered: what one request costs the server, whatever the generator costs.
+    pub cpu_per_request: Option<Duration>,
+    /// The resident set (KiB) once a second from the start of the measured window: seconds
+    /// since that start, and the size.
+    pub rss_series: Vec<(u64, u64)>,
 }
 
-/// Runs `requests` against `addr` and reports. `check` decides whether an answer counts as good.
+impl LoadReport {
+    /// How much the resident set grew between the sample at `after` seconds into the measured
+    /// window and the end of it (KiB; negative when it shrank). `None` when the run was shorter.
+    pub fn rss_growth_after(&self, after: u64) -> Option<i64> {
+        let (_, at) = self.rss_series.iter().find(|(t, _)| *t >= after)?;
+        Some(self.rss_end_kib as i64 - *at as i64)
+    }
+}
+
+/// Whose resident set a run samples: the server's process, whatever runs the generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampled {
+    /// This process (a server in the generator's own process).
+    ThisProcess,
+    /// Another process, by pid (a server started as a child).
+    Process(u32),
+}
+
+/// Runs `requests` against `addr` and reports, sampling the resident set of `sampled`. `check`
+/// decides whether an answer counts as good.
 pub async fn run(
     name: &str,
     addr: SocketAddr,
     requests: Arc<Vec<PreparedRequest>>,
     config: LoadConfig,
     check: fn(http::StatusCode, &[u8]) -> bool,
+    sampled: Sampled,
 ) -> LoadReport {
     assert!(
         !requests.is_empty(),
@@ -105,16 +131,28 @@ pub async fn run(
     let start = Instant::now();
     let measure_from = start + config.warmup;
     let stop_at = measure_from + config.duration;
-    // Samples the resident set every 250 ms of the measured window, to show growth under load.
+    // Samples the resident set every 250 ms of the measured window, to show growth under load,
+    // and keeps one sample a second as the series.
     let sampler = tokio::spawn(async move {
         tokio::time::sleep_until(measure_from.into()).await;
-        let first = resident_kib();
+        let cpu_start = cpu_time_of(sampled);
+        let first = resident_kib_of(sampled);
         let mut peak = first;
+        let mut series = vec![(0, first)];
+        let mut tick = 0u64;
         while Instant::now() < stop_at {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            peak = peak.max(resident_kib());
+            tick += 1;
+            let now = resident_kib_of(sampled);
+            peak = peak.max(now);
+            if tick.is_multiple_of(4) {
+                series.push((tick / 4, now));
+            }
         }
-        (first, peak, resident_kib())
+        let cpu = cpu_start
+            .zip(cpu_time_of(sampled))
+            .map(|(a, b)| b.saturating_sub(a));
+        (first, peak, resident_kib_of(sampled), series, cpu)
     });
     let mut workers = Vec::with_capacity(config.connections);
     for _ in 0..config.connections {
@@ -143,7 +181,8 @@ pub async fn run(
             errors += 1;
         }
     }
-    let (rss_start_kib, rss_peak_kib, rss_end_kib) = sampler.await.unwrap_or_default();
+    let (rss_start_kib, rss_peak_kib, rss_end_kib, rss_series, cpu) =
+        sampler.await.unwrap_or_default();
     latencies.sort_unstable();
     let pct = |p: f64| -> Duration {
         if latencies.is_empty() {
@@ -164,6 +203,10 @@ pub async fn run(
         rss_start_kib,
         rss_peak_kib,
         rss_end_kib,
+        rss_series,
+        cpu_per_request: cpu
+            .filter(|_| requests > 0)
+            .map(|cpu| cpu / u32::try_from(requests).unwrap_or(u32::MAX)),
     }
 }
 
@@ -241,6 +284,8 @@ pub async fn run_count(
         rss_start_kib,
         rss_peak_kib: peak.max(rss_end_kib),
         rss_end_kib,
+        rss_series: Vec::new(),
+        cpu_per_request: None,
     }
 }
 
@@ -327,7 +372,17 @@ async fn connection_loop(
 
 /// The resident set size of this process in KiB, from `/proc/self/status` (0 elsewhere).
 pub fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    resident_kib_of(Sampled::ThisProcess)
+}
+
+/// The resident set size of `sampled` in KiB, from `/proc/<pid>/status` (0 elsewhere, or once
+/// the process is gone).
+pub fn resident_kib_of(sampled: Sampled) -> u64 {
+    let path = match sampled {
+        Sampled::ThisProcess => "/proc/self/status".to_owned(),
+        Sampled::Process(pid) => format!("/proc/{pid}/status"),
+    };
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|status| {
             status
@@ -337,4 +392,21 @@ pub fn resident_kib() -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// User plus system CPU time of `sampled` so far, from `/proc/<pid>/stat` (`None` elsewhere).
+pub fn cpu_time_of(sampled: Sampled) -> Option<Duration> {
+    let path = match sampled {
+        Sampled::ThisProcess => "/proc/self/stat".to_owned(),
+        Sampled::Process(pid) => format!("/proc/{pid}/stat"),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The command name may hold spaces: count fields from its closing parenthesis. After it,
+    // utime and stime are the 12th and 13th (fields 14 and 15 of proc(5)), in clock ticks.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // Linux reports ticks of USER_HZ, which is 100 on every architecture it supports.
+    Some(Duration::from_millis((utime + stime) * 10))
 }

@@ -35,7 +35,18 @@ Commands:
 
 /// `cargo xtask bench [load|criterion]`.
 fn bench(what: Option<&str>) -> Result<(), String> {
-    let load = || ci::cargo(&["run", "--release", "-p", "wechat-benches", "--bin", "load"]);
+    // The echo bot runs as a server process of its own; the harness starts it.
+    let load = || {
+        ci::cargo(&[
+            "build",
+            "--release",
+            "-p",
+            "wechat-msg",
+            "--example",
+            "echo_bot",
+        ])
+        .and_then(|()| ci::cargo(&["run", "--release", "-p", "wechat-benches", "--bin", "load"]))
+    };
     let criterion = || ci::cargo(&["bench", "-p", "wechat-benches"]);
     match what {
         None => load().and_then(|()| criterion()),

@@ -1,32 +1,45 @@
 //! `cargo xtask bench load`: closed-loop load over loopback against
-//! - the echo bot callback server (wechat-msg) in safe mode and in plaintext mode,
-//! - a bare hyper server that answers a fixed body (the ceiling), in the same run,
-//! - wechat-mock on `cgi-bin/token` and on the OAuth code exchange.
+//! - the echo bot example of wechat-msg (`crates/wechat-msg/examples/echo_bot.rs`), in safe mode
+//!   and in plaintext mode, each in a process of its own;
+//! - a bare hyper server that reads the same requests and answers a fixed body as long as the
+//!   echo bot's encrypted reply, in a process of its own too: the ceiling, in the same run;
+//! - wechat-mock on `cgi-bin/token` and on the OAuth code exchange (in this process).
 //!
 //! Prints requests/s and p50/p99/p999 latency for each, the ratio of the callback server to the
-//! bare server, and the resident set before and after the callback runs; writes the table to
-//! `target/bench/latest.md`. `LOAD_SECONDS` (default 5) and `LOAD_CONNECTIONS` (default 4) tune
-//! the run.
+//! bare server, and the resident set of each server process over the run (sampled from
+//! `/proc/<pid>/status`, so the generator's own memory is not in it); writes the table to
+//! `target/bench/latest.md` and each server's resident set, once a second, to
+//! `target/bench/rss-*.csv`. `LOAD_SECONDS` (default 5) and `LOAD_CONNECTIONS` (default 4) tune
+//! the run; `ECHO_BOT` names the echo bot binary (default: `target/release/examples/echo_bot`,
+//! which `cargo xtask bench load` builds first).
+//!
+//! `load serve-bare LEN` is the bare server itself: it prints `listening on ADDR` and serves
+//! until its standard input closes (when this harness exits, however it exits).
 
 use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-use wechat_benches::load::{self, LoadConfig, LoadReport, PreparedRequest};
+use wechat_benches::load::{self, LoadConfig, LoadReport, PreparedRequest, Sampled};
 use wechat_crypto::MessageCrypto;
 use wechat_mock::MockServer;
-use wechat_msg::{Callback, CallbackConfig, Mode, Router, Server};
 use wechat_types::api::Scope;
-use wechat_types::xml::{Message, MessageBody, Reply};
-use wechat_types::{AppId, EncodingAesKey, ServerToken};
+use wechat_types::xml::{Reply, ReplyMessage};
+use wechat_types::{AccountId, AppId, EncodingAesKey, OpenId, ServerToken};
 
 const TOKEN: &str = "loadtoken";
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 const APPID: &str = "wx4d0c0ffee5eed001";
-/// Distinct pushes per callback run: more than a run sends, so no answer comes from the dedupe
-/// cache and every request pays for verify, decrypt, parse, route, render, encrypt and sign.
+/// Distinct pushes per callback run. The echo bot's dedupe store keeps at most 100 000 keys, so
+/// a push comes round again only after its key was evicted: no answer comes from the dedupe
+/// cache, and every request pays for verify, decrypt, parse, route, render, encrypt and sign.
 const DISTINCT_PUSHES: usize = 200_000;
+/// The first part of a run's measured window in which the resident set may still grow (caches
+/// filling up to their caps); growth after it is what "flat" is judged on.
+const MEMORY_WARMUP_SECS: u64 = 10;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -36,6 +49,15 @@ fn env_number(name: &str, default: u64) -> u64 {
 }
 
 fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    if let Some(command) = args.next() {
+        return match (command.as_str(), args.next().map(|n| n.parse::<usize>())) {
+            ("serve-bare", Some(Ok(reply_len))) => serve_bare(reply_len),
+            _ => Err(std::io::Error::other(
+                "usage: load [serve-bare REPLY_LEN] (no argument runs the whole harness)",
+            )),
+        };
+    }
     let config = LoadConfig {
         connections: env_number("LOAD_CONNECTIONS", 4) as usize,
         duration: Duration::from_secs(env_number("LOAD_SECONDS", 5)),
@@ -44,35 +66,161 @@ fn main() -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let table = runtime.block_on(run_all(config))?;
+    let (table, series) = runtime.block_on(run_all(config))?;
     print!("{table}");
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench");
     std::fs::create_dir_all(dir)?;
     std::fs::write(format!("{dir}/latest.md"), &table)?;
-    println!("\nwritten to target/bench/latest.md");
+    for (slug, csv) in series {
+        std::fs::write(format!("{dir}/rss-{slug}.csv"), csv)?;
+    }
+    println!("\nwritten to target/bench/latest.md and target/bench/rss-*.csv");
     Ok(())
 }
 
-async fn run_all(config: LoadConfig) -> std::io::Result<String> {
+/// The bare server, in this process: serves until standard input closes.
+fn serve_bare(reply_len: usize) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // Leaked once: the body lives as long as the process.
+    let body: &'static [u8] = Box::leak(vec![b'x'; reply_len].into_boxed_slice());
+    let addr = runtime.block_on(wechat_benches::bare::start(body))?;
+    println!("listening on {addr}");
+    // The harness holds the other end of stdin: EOF means it is gone.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// A server in a child process, killed when dropped.
+struct ChildServer {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ChildServer {
+    /// Starts `command` and waits for the line that says where it listens
+    /// (`… listening on [http://]ADDR[/…] …`).
+    fn start(mut command: Command) -> std::io::Result<Self> {
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let Some(line) = lines.next().transpose()? else {
+                let _ = child.kill();
+                return Err(std::io::Error::other(
+                    "the server exited before saying where it listens",
+                ));
+            };
+            if let Some(addr) = listening_addr(&line) {
+                break addr;
+            }
+        };
+        // Keep draining its output, so a log line can never block it on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(Self { child, addr })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn listening_addr(line: &str) -> Option<SocketAddr> {
+    let (_, rest) = line.split_once("listening on ")?;
+    let rest = rest.strip_prefix("http://").unwrap_or(rest);
+    let end = rest.find(['/', ' ']).unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+fn echo_bot(mode: &str) -> std::io::Result<ChildServer> {
+    let path = std::env::var("ECHO_BOT").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/release/examples/echo_bot"
+        )
+        .to_owned()
+    });
+    if !std::path::Path::new(&path).exists() {
+        return Err(std::io::Error::other(format!(
+            "{path} is missing: run `cargo build --release -p wechat-msg --example echo_bot` \
+             (cargo xtask bench load does)"
+        )));
+    }
+    let mut command = Command::new(path);
+    command
+        .args(["--addr", "127.0.0.1:0", "--path", "/wechat", "--mode", mode])
+        .args(["--token", TOKEN, "--aes-key", AES_KEY, "--appid", APPID])
+        .env("RUST_LOG", "warn");
+    ChildServer::start(command)
+}
+
+fn bare_server(reply_len: usize) -> std::io::Result<ChildServer> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(["serve-bare", &reply_len.to_string()]);
+    ChildServer::start(command)
+}
+
+type Series = Vec<(String, String)>;
+
+async fn run_all(config: LoadConfig) -> std::io::Result<(String, Series)> {
     let ok = |status: http::StatusCode, body: &[u8]| status.is_success() && !body.is_empty();
     let mut reports = Vec::new();
+    let mut series = Vec::new();
+    let safe_pushes = Arc::new(prepare_pushes(true));
+    let plain_pushes = Arc::new(prepare_pushes(false));
 
-    let bare = wechat_benches::bare::start(b"success").await?;
-    let bare_requests = Arc::new(vec![PreparedRequest::post("/wechat", "text/xml", "<xml/>")]);
-    reports.push(load::run("bare hyper (ceiling)", bare, bare_requests, config, ok).await);
+    // The same requests as the safe-mode run, answered with as many bytes as the echo bot's.
+    let bare = bare_server(safe_reply_len())?;
+    let report = load::run(
+        "bare hyper (ceiling)",
+        bare.addr,
+        Arc::clone(&safe_pushes),
+        config,
+        ok,
+        Sampled::Process(bare.pid()),
+    )
+    .await;
+    drop(bare);
+    series.push(("bare".to_owned(), csv(&report)));
+    reports.push(report);
 
-    for (name, encrypted) in [
-        ("callback, safe mode", true),
-        ("callback, plaintext", false),
+    for (name, slug, mode, pushes) in [
+        ("callback, safe mode", "safe", "safe", &safe_pushes),
+        (
+            "callback, plaintext",
+            "plaintext",
+            "plaintext",
+            &plain_pushes,
+        ),
     ] {
-        let addr = start_echo_bot(if encrypted {
-            Mode::Safe
-        } else {
-            Mode::Plaintext
-        })
-        .await?;
-        let requests = Arc::new(prepare_pushes(encrypted));
-        reports.push(load::run(name, addr, requests, config, ok).await);
+        let server = echo_bot(mode)?;
+        let report = load::run(
+            name,
+            server.addr,
+            Arc::clone(pushes),
+            config,
+            ok,
+            Sampled::Process(server.pid()),
+        )
+        .await;
+        drop(server);
+        series.push((slug.to_owned(), csv(&report)));
+        reports.push(report);
     }
 
     let mock = MockServer::builder()
@@ -96,6 +244,7 @@ async fn run_all(config: LoadConfig) -> std::io::Result<String> {
             token_requests,
             config,
             token_ok,
+            Sampled::ThisProcess,
         )
         .await,
     );
@@ -113,48 +262,47 @@ async fn run_all(config: LoadConfig) -> std::io::Result<String> {
         })
         .collect();
     let minted = exchanges.len();
-    // Codes are single use and the mock keeps at most 100 000: keep this run short enough
-    // that none is sent twice.
-    let exchange_config = LoadConfig {
-        duration: config.duration.min(Duration::from_secs(2)),
-        warmup: Duration::from_millis(500),
-        ..config
-    };
-    let exchange_report = load::run(
+    // Codes are single use: send each exactly once (a reused code would count as an error).
+    let exchange_report = load::run_count(
         "mock sns code exchange",
         mock.address(),
         Arc::new(exchanges),
-        exchange_config,
+        config.connections,
+        minted,
         token_ok,
     )
     .await;
     reports.push(exchange_report);
 
-    Ok(render(&reports, config, minted))
+    Ok((render(&reports, config, minted), series))
 }
 
-/// The echo bot of `crates/wechat-msg/examples/echo_bot.rs`, reduced to what the load sends.
-async fn start_echo_bot(mode: Mode) -> std::io::Result<std::net::SocketAddr> {
-    let router = Router::new()
-        .msg_type("text", |msg: Message| async move {
-            let MessageBody::Text { content, .. } = msg.body else {
-                return None;
-            };
-            Some(Reply::text(content))
-        })
-        .fallback(|msg: Message| async move {
-            Some(Reply::text(format!("Got {}", msg.body.msg_type())))
-        });
-    let key = EncodingAesKey::parse(AES_KEY).map_err(std::io::Error::other)?;
-    let config = CallbackConfig::new(ServerToken::new(TOKEN))
-        .crypto(key, AppId::new(APPID))
-        .mode(mode);
-    let callback = Callback::new(config, router).map_err(std::io::Error::other)?;
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server = Server::from_listener(listener, callback).path("/wechat");
-    tokio::spawn(server.run());
-    Ok(addr)
+/// The length of the echo bot's encrypted answer to one of the pushes.
+fn safe_reply_len() -> usize {
+    let key = EncodingAesKey::parse(AES_KEY).expect("the bench key is valid");
+    let crypto = MessageCrypto::new(key, AppId::new(APPID));
+    let reply = ReplyMessage {
+        to: OpenId::new("oBenchUser000000"),
+        from: AccountId::new("gh_bench"),
+        create_time: 1_700_000_000,
+        reply: Reply::text("hello 100000"),
+    };
+    crypto
+        .encrypt_reply(
+            &ServerToken::new(TOKEN),
+            &reply.to_xml(),
+            1_700_000_000,
+            "100000000",
+        )
+        .len()
+}
+
+fn csv(report: &LoadReport) -> String {
+    let mut out = String::from("seconds,rss_kib\n");
+    for (seconds, kib) in &report.rss_series {
+        let _ = writeln!(out, "{seconds},{kib}");
+    }
+    out
 }
 
 /// Distinct pushes of about 100 bytes of message each, signed (and sealed) as WeChat would.
@@ -214,19 +362,21 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize) -> String {
     );
     let _ = writeln!(
         out,
-        "| target | req/s | p50 | p99 | p999 | errors | RSS start → peak → end (MiB) |"
+        "| target | req/s | p50 | p99 | p999 | errors | server CPU/request | RSS start → peak → end (MiB) |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|");
     for r in reports {
         let _ = writeln!(
             out,
-            "| {} | {:.0} | {:.1?} | {:.1?} | {:.1?} | {} | {:.1} → {:.1} → {:.1} |",
+            "| {} | {:.0} | {:.1?} | {:.1?} | {:.1?} | {} | {} | {:.1} → {:.1} → {:.1} |",
             r.name,
             r.rps,
             r.p50,
             r.p99,
             r.p999,
             r.errors,
+            r.cpu_per_request
+                .map_or_else(|| "-".to_owned(), |cpu| format!("{:.1?}", cpu)),
             r.rss_start_kib as f64 / 1024.0,
             r.rss_peak_kib as f64 / 1024.0,
             r.rss_end_kib as f64 / 1024.0
@@ -244,15 +394,35 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize) -> String {
             );
         }
     }
+    for r in reports.iter().filter(|r| r.name.starts_with("callback")) {
+        let growth = match r.rss_growth_after(MEMORY_WARMUP_SECS) {
+            Some(kib) => format!(
+                "{:+.1} MiB ({:+.1}%) from {MEMORY_WARMUP_SECS} s to the end",
+                kib as f64 / 1024.0,
+                100.0 * kib as f64 / r.rss_end_kib.max(1) as f64
+            ),
+            None => format!(
+                "not judged: the run is shorter than {} s (LOAD_SECONDS=60 for the memory target)",
+                2 * MEMORY_WARMUP_SECS
+            ),
+        };
+        let _ = writeln!(out, "- {}: resident set {growth}", r.name);
+    }
     let _ = writeln!(
         out,
-        "- RSS is the whole process (servers and generator); it includes the {DISTINCT_PUSHES} \
-         prepared pushes of each callback run, made before measuring starts"
+        "- RSS is the server's own process (`/proc/<pid>/status`): the bare server and the echo \
+         bot run as child processes; the two mock rows share this process with the generator and \
+         its prepared requests"
     );
     let _ = writeln!(
         out,
-        "- code exchange: {minted} single-use codes minted beforehand; the run is at most 2 s so \
-         none is sent twice (a reused code would count as an error)"
+        "- the bare server reads the safe-mode requests and answers {} bytes, as long as the echo \
+         bot's encrypted reply; {DISTINCT_PUSHES} distinct pushes per callback run",
+        safe_reply_len()
+    );
+    let _ = writeln!(
+        out,
+        "- code exchange: {minted} single-use codes minted beforehand, each sent once (no warm-up)"
     );
     out
 }
