@@ -156,3 +156,25 @@ pub(crate) fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), 
         Err(format!("`cargo {}` exited with {status}", args.join(" ")))
     }
 }
+
+/// The workspace's target directory: `CARGO_TARGET_DIR`, or `target/` at the root.
+pub(crate) fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).to_path_buf(),
+        std::path::PathBuf::from,
+    )
+}
+
+/// Runs a program built in the workspace from the workspace root.
+pub(crate) fn run_built(program: &std::path::Path) -> Result<(), String> {
+    println!("$ {}", program.display());
+    let status = Command::new(program)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} exited with {status}", program.display()))
+    }
+}

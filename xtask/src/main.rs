@@ -35,17 +35,22 @@ Commands:
 
 /// `cargo xtask bench [load|criterion]`.
 fn bench(what: Option<&str>) -> Result<(), String> {
-    // The echo bot runs as a server process of its own; the harness starts it.
+    // The echo bot runs as a server process of its own, which the harness starts. One build for
+    // both, so cargo resolves features once instead of rebuilding shared crates twice.
     let load = || {
         ci::cargo(&[
             "build",
             "--release",
             "-p",
+            "wechat-benches",
+            "--bin",
+            "load",
+            "-p",
             "wechat-msg",
             "--example",
             "echo_bot",
         ])
-        .and_then(|()| ci::cargo(&["run", "--release", "-p", "wechat-benches", "--bin", "load"]))
+        .and_then(|()| ci::run_built(&ci::target_dir().join("release/load")))
     };
     let criterion = || ci::cargo(&["bench", "-p", "wechat-benches"]);
     match what {

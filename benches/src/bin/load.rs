@@ -149,11 +149,9 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
 
 fn echo_bot(mode: &str) -> std::io::Result<ChildServer> {
     let path = std::env::var("ECHO_BOT").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../target/release/examples/echo_bot"
-        )
-        .to_owned()
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").to_owned());
+        format!("{target}/release/examples/echo_bot")
     });
     if !std::path::Path::new(&path).exists() {
         return Err(std::io::Error::other(format!(

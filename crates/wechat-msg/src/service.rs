@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -45,7 +46,8 @@ use crate::{Callback, CallbackError};
 pub struct CallbackService {
     callback: Callback,
     body_timeout: Duration,
-    path: Option<String>,
+    /// Shared, so the clone each request takes costs no allocation.
+    path: Option<Arc<str>>,
 }
 
 /// The response future of [`CallbackService`].
@@ -73,7 +75,7 @@ impl CallbackService {
 
     /// Answers only requests to `path` (others get 404), for a server that serves nothing else.
     pub fn only_path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
+        self.path = Some(Arc::from(path.into()));
         self
     }
 
@@ -89,7 +91,7 @@ impl CallbackService {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         if let Some(path) = &self.path
-            && request.uri().path() != path
+            && request.uri().path() != &**path
         {
             return not_found();
         }
