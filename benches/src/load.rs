@@ -90,6 +90,9 @@ pub struct LoadReport {
     /// CPU time (user + system) the sampled process spent in the measured window, divided by
     /// the requests answered: what one request costs the server, whatever the generator costs.
     pub cpu_per_request: Option<Duration>,
+    /// The same for the process running the generator (this one): with the server's, where the
+    /// machine's CPU goes. Equal to `cpu_per_request` for a server in this process.
+    pub generator_cpu_per_request: Option<Duration>,
     /// The resident set (KiB) once a second from the start of the measured window: seconds
     /// since that start, and the size.
     pub rss_series: Vec<(u64, u64)>,
@@ -113,6 +116,22 @@ pub enum Sampled {
     Process(u32),
 }
 
+/// One server to load: where it listens, what to send it, how to judge an answer, and whose
+/// resident set and CPU time to sample.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Its name in the report.
+    pub name: String,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The requests, taken round-robin.
+    pub requests: Arc<Vec<PreparedRequest>>,
+    /// Whether an answer counts as good.
+    pub check: fn(http::StatusCode, &[u8]) -> bool,
+    /// The server's process.
+    pub sampled: Sampled,
+}
+
 /// Runs `requests` against `addr` and reports, sampling the resident set of `sampled`. `check`
 /// decides whether an answer counts as good.
 pub async fn run(
@@ -123,10 +142,70 @@ pub async fn run(
     check: fn(http::StatusCode, &[u8]) -> bool,
     sampled: Sampled,
 ) -> LoadReport {
+    let target = Target {
+        name: name.to_owned(),
+        addr,
+        requests,
+        check,
+        sampled,
+    };
+    report(name, vec![measure(&target, config).await])
+}
+
+/// Runs every target for `config.duration` in all, in `rounds` turns: each round gives each
+/// target a slice of `duration / rounds`, one after the other. Background load on a shared
+/// machine then weighs on every target alike, so the ratios between them hold even when the
+/// absolute figures drift. The first round is preceded by `config.warmup`, later ones by a
+/// quarter second (the connections are new, the servers are not).
+pub async fn run_interleaved(
+    targets: &[Target],
+    config: LoadConfig,
+    rounds: u32,
+) -> Vec<LoadReport> {
+    let rounds = rounds.max(1);
+    let mut slices: Vec<Vec<Slice>> = targets.iter().map(|_| Vec::new()).collect();
+    for round in 0..rounds {
+        let slice = LoadConfig {
+            duration: config.duration / rounds,
+            warmup: if round == 0 {
+                config.warmup
+            } else {
+                Duration::from_millis(250)
+            },
+            ..config
+        };
+        for (target, taken) in targets.iter().zip(&mut slices) {
+            taken.push(measure(target, slice).await);
+        }
+    }
+    targets
+        .iter()
+        .zip(slices)
+        .map(|(target, taken)| report(&target.name, taken))
+        .collect()
+}
+
+/// What one stretch of load measured, before it becomes a report.
+#[derive(Debug, Default)]
+struct Slice {
+    latencies: Vec<u32>,
+    errors: u64,
+    measured: Duration,
+    rss_start_kib: u64,
+    rss_peak_kib: u64,
+    rss_end_kib: u64,
+    /// One sample a second: seconds into the slice, KiB.
+    rss_series: Vec<(u64, u64)>,
+    cpu: Option<Duration>,
+    generator_cpu: Option<Duration>,
+}
+
+async fn measure(target: &Target, config: LoadConfig) -> Slice {
     assert!(
-        !requests.is_empty(),
+        !target.requests.is_empty(),
         "a load run needs at least one request"
     );
+    let sampled = target.sampled;
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let measure_from = start + config.warmup;
@@ -136,6 +215,7 @@ pub async fn run(
     let sampler = tokio::spawn(async move {
         tokio::time::sleep_until(measure_from.into()).await;
         let cpu_start = cpu_time_of(sampled);
+        let generator_start = cpu_time_of(Sampled::ThisProcess);
         let first = resident_kib_of(sampled);
         let mut peak = first;
         let mut series = vec![(0, first)];
@@ -149,15 +229,24 @@ pub async fn run(
                 series.push((tick / 4, now));
             }
         }
-        let cpu = cpu_start
-            .zip(cpu_time_of(sampled))
-            .map(|(a, b)| b.saturating_sub(a));
-        (first, peak, resident_kib_of(sampled), series, cpu)
+        let spent = |start: Option<Duration>, of: Sampled| {
+            start.zip(cpu_time_of(of)).map(|(a, b)| b.saturating_sub(a))
+        };
+        Slice {
+            rss_start_kib: first,
+            rss_peak_kib: peak,
+            rss_end_kib: resident_kib_of(sampled),
+            rss_series: series,
+            cpu: spent(cpu_start, sampled),
+            generator_cpu: spent(generator_start, Sampled::ThisProcess),
+            ..Slice::default()
+        }
     });
     let mut workers = Vec::with_capacity(config.connections);
     for _ in 0..config.connections {
-        let requests = Arc::clone(&requests);
+        let requests = Arc::clone(&target.requests);
         let next = Arc::clone(&next);
+        let (addr, check) = (target.addr, target.check);
         workers.push(tokio::spawn(async move {
             connection_loop(
                 addr,
@@ -181,8 +270,36 @@ pub async fn run(
             errors += 1;
         }
     }
-    let (rss_start_kib, rss_peak_kib, rss_end_kib, rss_series, cpu) =
-        sampler.await.unwrap_or_default();
+    let sampled = sampler.await.unwrap_or_default();
+    Slice {
+        latencies,
+        errors,
+        measured: config.duration,
+        ..sampled
+    }
+}
+
+/// Merges the slices of one target into its report.
+fn report(name: &str, slices: Vec<Slice>) -> LoadReport {
+    let mut latencies: Vec<u32> = Vec::new();
+    let (mut errors, mut measured) = (0u64, Duration::ZERO);
+    let (mut cpu, mut generator_cpu) = (Some(Duration::ZERO), Some(Duration::ZERO));
+    let mut rss_series = Vec::new();
+    let (rss_start_kib, rss_end_kib) = (
+        slices.first().map_or(0, |s| s.rss_start_kib),
+        slices.last().map_or(0, |s| s.rss_end_kib),
+    );
+    let mut rss_peak_kib = 0;
+    for mut slice in slices {
+        let offset = measured.as_secs();
+        rss_series.extend(slice.rss_series.iter().map(|&(t, kib)| (offset + t, kib)));
+        latencies.append(&mut slice.latencies);
+        errors += slice.errors;
+        measured += slice.measured;
+        rss_peak_kib = rss_peak_kib.max(slice.rss_peak_kib);
+        cpu = cpu.zip(slice.cpu).map(|(a, b)| a + b);
+        generator_cpu = generator_cpu.zip(slice.generator_cpu).map(|(a, b)| a + b);
+    }
     latencies.sort_unstable();
     let pct = |p: f64| -> Duration {
         if latencies.is_empty() {
@@ -196,7 +313,7 @@ pub async fn run(
         name: name.to_owned(),
         requests,
         errors,
-        rps: requests as f64 / config.duration.as_secs_f64(),
+        rps: requests as f64 / measured.as_secs_f64().max(f64::EPSILON),
         p50: pct(0.50),
         p99: pct(0.99),
         p999: pct(0.999),
@@ -204,10 +321,15 @@ pub async fn run(
         rss_peak_kib,
         rss_end_kib,
         rss_series,
-        cpu_per_request: cpu
-            .filter(|_| requests > 0)
-            .map(|cpu| cpu / u32::try_from(requests).unwrap_or(u32::MAX)),
+        cpu_per_request: per_request(cpu, requests),
+        generator_cpu_per_request: per_request(generator_cpu, requests),
     }
+}
+
+/// CPU time spread over the requests answered.
+fn per_request(cpu: Option<Duration>, requests: u64) -> Option<Duration> {
+    let requests = u32::try_from(requests).unwrap_or(u32::MAX);
+    cpu.filter(|_| requests > 0).map(|cpu| cpu / requests)
 }
 
 /// Sends exactly `total` requests (taken round-robin from `requests`) over `connections`
@@ -286,6 +408,7 @@ pub async fn run_count(
         rss_end_kib,
         rss_series: Vec::new(),
         cpu_per_request: None,
+        generator_cpu_per_request: None,
     }
 }
 

@@ -9,8 +9,9 @@
 //! bare server, and the resident set of each server process over the run (sampled from
 //! `/proc/<pid>/status`, so the generator's own memory is not in it); writes the table to
 //! `target/bench/latest.md` and each server's resident set, once a second, to
-//! `target/bench/rss-*.csv`. `LOAD_SECONDS` (default 5) and `LOAD_CONNECTIONS` (default 4) tune
-//! the run; `ECHO_BOT` names the echo bot binary (default: `target/release/examples/echo_bot`,
+//! `target/bench/rss-*.csv`. The bare server and the two callback runs are interleaved in rounds
+//! (`LOAD_ROUNDS`, default 5), so background load on a shared machine weighs on them alike.
+//! `LOAD_SECONDS` (default 5, per target) and `LOAD_CONNECTIONS` (default 4) tune the run; `ECHO_BOT` names the echo bot binary (default: `target/release/examples/echo_bot`,
 //! which `cargo xtask bench load` builds first).
 //!
 //! `load serve-bare LEN` is the bare server itself: it prints `listening on ADDR` and serves
@@ -23,7 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use wechat_benches::load::{self, LoadConfig, LoadReport, PreparedRequest, Sampled};
+use wechat_benches::load::{self, LoadConfig, LoadReport, PreparedRequest, Sampled, Target};
 use wechat_crypto::MessageCrypto;
 use wechat_mock::MockServer;
 use wechat_types::api::Scope;
@@ -51,10 +52,16 @@ fn env_number(name: &str, default: u64) -> u64 {
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     if let Some(command) = args.next() {
-        return match (command.as_str(), args.next().map(|n| n.parse::<usize>())) {
-            ("serve-bare", Some(Ok(reply_len))) => serve_bare(reply_len),
+        let rest: Vec<String> = args.collect();
+        return match (command.as_str(), rest.as_slice()) {
+            ("serve-bare", [reply_len]) => match reply_len.parse() {
+                Ok(reply_len) => serve_bare(reply_len),
+                Err(_) => Err(std::io::Error::other("serve-bare REPLY_LEN: a number")),
+            },
+            ("drive", [mode, addr, count]) => drive(mode, addr, count),
             _ => Err(std::io::Error::other(
-                "usage: load [serve-bare REPLY_LEN] (no argument runs the whole harness)",
+                "usage: load [serve-bare REPLY_LEN | drive safe|plaintext ADDR COUNT] \
+                 (no argument runs the whole harness)",
             )),
         };
     }
@@ -89,6 +96,26 @@ fn serve_bare(reply_len: usize) -> std::io::Result<()> {
     println!("listening on {addr}");
     // The harness holds the other end of stdin: EOF means it is gone.
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// Sends COUNT pushes one after the other over one connection to a callback at ADDR, for
+/// profiling a server (under callgrind, say) with the exact requests of the harness.
+fn drive(mode: &str, addr: &str, count: &str) -> std::io::Result<()> {
+    let encrypted = match mode {
+        "safe" => true,
+        "plaintext" => false,
+        other => return Err(std::io::Error::other(format!("unknown mode {other:?}"))),
+    };
+    let addr: SocketAddr = addr.parse().map_err(std::io::Error::other)?;
+    let count: usize = count.parse().map_err(std::io::Error::other)?;
+    let ok = |status: http::StatusCode, body: &[u8]| status.is_success() && !body.is_empty();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let pushes = Arc::new(prepare_pushes(encrypted));
+    let report = runtime.block_on(load::run_count("drive", addr, pushes, 1, count, ok));
+    println!("{} requests, {} errors", report.requests, report.errors);
     Ok(())
 }
 
@@ -184,42 +211,32 @@ async fn run_all(config: LoadConfig) -> std::io::Result<(String, Series)> {
 
     // The same requests as the safe-mode run, answered with as many bytes as the echo bot's.
     let bare = bare_server(safe_reply_len())?;
-    let report = load::run(
-        "bare hyper (ceiling)",
-        bare.addr,
-        Arc::clone(&safe_pushes),
-        config,
-        ok,
-        Sampled::Process(bare.pid()),
-    )
-    .await;
-    drop(bare);
-    series.push(("bare".to_owned(), csv(&report)));
-    reports.push(report);
-
-    for (name, slug, mode, pushes) in [
-        ("callback, safe mode", "safe", "safe", &safe_pushes),
-        (
-            "callback, plaintext",
-            "plaintext",
-            "plaintext",
-            &plain_pushes,
-        ),
-    ] {
-        let server = echo_bot(mode)?;
-        let report = load::run(
-            name,
-            server.addr,
-            Arc::clone(pushes),
-            config,
-            ok,
-            Sampled::Process(server.pid()),
-        )
-        .await;
-        drop(server);
-        series.push((slug.to_owned(), csv(&report)));
+    let safe = echo_bot("safe")?;
+    let plain = echo_bot("plaintext")?;
+    let targets = [
+        ("bare hyper (ceiling)", "bare", &bare, &safe_pushes),
+        ("callback, safe mode", "safe", &safe, &safe_pushes),
+        ("callback, plaintext", "plaintext", &plain, &plain_pushes),
+    ];
+    let loads: Vec<Target> = targets
+        .iter()
+        .map(|(name, _, server, pushes)| Target {
+            name: (*name).to_owned(),
+            addr: server.addr,
+            requests: Arc::clone(pushes),
+            check: ok,
+            sampled: Sampled::Process(server.pid()),
+        })
+        .collect();
+    let rounds = env_number("LOAD_ROUNDS", 5) as u32;
+    for ((_, slug, _, _), report) in targets
+        .iter()
+        .zip(load::run_interleaved(&loads, config, rounds).await)
+    {
+        series.push(((*slug).to_owned(), csv(&report)));
         reports.push(report);
     }
+    drop((bare, safe, plain));
 
     let mock = MockServer::builder()
         .bind("127.0.0.1:0".parse().map_err(std::io::Error::other)?)
@@ -272,7 +289,7 @@ async fn run_all(config: LoadConfig) -> std::io::Result<(String, Series)> {
     .await;
     reports.push(exchange_report);
 
-    Ok((render(&reports, config, minted), series))
+    Ok((render(&reports, config, minted, rounds), series))
 }
 
 /// The length of the echo bot's encrypted answer to one of the pushes.
@@ -346,11 +363,11 @@ fn prepare_pushes(encrypted: bool) -> Vec<PreparedRequest> {
         .collect()
 }
 
-fn render(reports: &[LoadReport], config: LoadConfig, minted: usize) -> String {
+fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Loopback load: {} connections, {} s measured after {} s warm-up, {} cores\n",
+        "# Loopback load: {} connections, {} s measured per target after {} s warm-up, {} cores\n",
         config.connections,
         config.duration.as_secs(),
         config.warmup.as_secs(),
@@ -360,7 +377,7 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize) -> String {
     );
     let _ = writeln!(
         out,
-        "| target | req/s | p50 | p99 | p999 | errors | server CPU/request | RSS start → peak → end (MiB) |"
+        "| target | req/s | p50 | p99 | p999 | errors | CPU/request: server, generator | RSS start → peak → end (MiB) |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|");
     for r in reports {
@@ -373,8 +390,10 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize) -> String {
             r.p99,
             r.p999,
             r.errors,
-            r.cpu_per_request
-                .map_or_else(|| "-".to_owned(), |cpu| format!("{:.1?}", cpu)),
+            match (r.cpu_per_request, r.generator_cpu_per_request) {
+                (Some(server), Some(generator)) => format!("{server:.1?}, {generator:.1?}"),
+                _ => "-".to_owned(),
+            },
             r.rss_start_kib as f64 / 1024.0,
             r.rss_peak_kib as f64 / 1024.0,
             r.rss_end_kib as f64 / 1024.0
@@ -406,6 +425,12 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize) -> String {
         };
         let _ = writeln!(out, "- {}: resident set {growth}", r.name);
     }
+    let _ = writeln!(
+        out,
+        "- the bare server and the two callback runs are interleaved: {rounds} rounds (LOAD_ROUNDS) \
+         in which each gets {:.1} s in turn, so drifting background load weighs on all three alike",
+        config.duration.as_secs_f64() / f64::from(rounds.max(1))
+    );
     let _ = writeln!(
         out,
         "- RSS is the server's own process (`/proc/<pid>/status`): the bare server and the echo \
