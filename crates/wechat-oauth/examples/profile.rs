@@ -38,7 +38,7 @@ use tokio::net::TcpListener;
 use wechat_client::{ClientConfig, Endpoints};
 use wechat_crypto::StateKey;
 use wechat_mock::{MockApp, MockServer};
-use wechat_oauth::{Callback, OAuthClient, OAuthError, StateGuard};
+use wechat_oauth::{OAuthClient, OAuthError, Profile, SignIn, StateGuard};
 use wechat_types::api::{Lang, Scope, Sex, SnsUserInfo};
 use wechat_types::{AppId, AppSecret};
 
@@ -253,25 +253,15 @@ impl App {
                  started elsewhere.</p><p><a class=\"btn\" href=\"/\">Sign in</a></p>",
             );
         };
-        let callback = match Callback::from_query(query) {
-            Ok(callback) => callback,
-            Err(e) => return error_page(StatusCode::BAD_REQUEST, &e),
-        };
-        // Before acting on the answer, check that this session asked the question.
-        if let Err(e) = self.guard.verify(callback.state(), &sid) {
-            return page(
-                StatusCode::FORBIDDEN,
-                "Sign-in refused",
-                &format!(
-                    "<p>This sign-in was not started in this browser, or is more than ten \
-                     minutes old ({}).</p><p><a class=\"btn\" href=\"/\">Start again</a></p>",
-                    escape(&e.to_string())
-                ),
-            );
-        }
-        let code = match callback {
-            Callback::Authorized { code, .. } => code,
-            Callback::Denied { .. } => {
+        // One call checks the state against this session, spends the code and fetches the
+        // profile.
+        let user = match self
+            .client
+            .sign_in(&self.guard, &sid, query, Lang::ZhCn)
+            .await
+        {
+            Ok(SignIn::Authorized(Profile::Full(user))) => user,
+            Ok(SignIn::Denied) => {
                 return page(
                     StatusCode::OK,
                     "Not signed in",
@@ -279,22 +269,33 @@ impl App {
                      <p><a class=\"btn\" href=\"/\">Try again</a></p>",
                 );
             }
-        };
-        let token = match self.client.exchange_code(&code).await {
-            Ok(token) => token,
+            Ok(_) => {
+                return page(
+                    StatusCode::OK,
+                    "Not signed in",
+                    "<p>WeChat gave no profile for this sign-in.</p>\
+                     <p><a class=\"btn\" href=\"/\">Try again</a></p>",
+                );
+            }
             // The same callback twice (a reload, a double redirect): the first one signed the
             // session in, so show that instead of an error.
             Err(OAuthError::CodeAlreadyUsed(_)) if self.user_of(&sid).is_some() => {
                 return redirect(StatusCode::SEE_OTHER, "/");
             }
-            Err(e) => return error_page(StatusCode::BAD_GATEWAY, &e),
-        };
-        let user = match self
-            .client
-            .userinfo(&token.access_token, &token.openid, Lang::ZhCn)
-            .await
-        {
-            Ok(user) => user,
+            Err(OAuthError::State(e)) => {
+                return page(
+                    StatusCode::FORBIDDEN,
+                    "Sign-in refused",
+                    &format!(
+                        "<p>This sign-in was not started in this browser, or is more than ten \
+                         minutes old ({}).</p><p><a class=\"btn\" href=\"/\">Start again</a></p>",
+                        escape(&e.to_string())
+                    ),
+                );
+            }
+            Err(e @ OAuthError::InvalidCallback { .. }) => {
+                return error_page(StatusCode::BAD_REQUEST, &e);
+            }
             Err(e) => return error_page(StatusCode::BAD_GATEWAY, &e),
         };
         if let Some(session) = self.sessions().get_mut(&sid) {

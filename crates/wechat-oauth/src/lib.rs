@@ -69,6 +69,7 @@ mod authorize;
 mod callback;
 mod client;
 mod error;
+mod sign_in;
 mod state;
 mod token;
 
@@ -76,5 +77,6 @@ pub use authorize::{MAX_STATE_LEN, validate_state};
 pub use callback::Callback;
 pub use client::OAuthClient;
 pub use error::OAuthError;
+pub use sign_in::SignIn;
 pub use state::StateGuard;
 pub use token::{OAuthToken, Profile};

@@ -36,7 +36,7 @@ use tokio::task::JoinSet;
 use wechat_client::{Client, ClientConfig, Endpoints};
 use wechat_crypto::StateKey;
 use wechat_msg::{Callback, CallbackConfig, CallbackService};
-use wechat_oauth::{Callback as OAuthCallback, OAuthClient, OAuthError, StateGuard};
+use wechat_oauth::{OAuthClient, OAuthError, Profile, SignIn, StateGuard};
 use wechat_types::api::{Lang, Scope};
 use wechat_types::{AppId, AppSecret, EncodingAesKey, ServerToken};
 
@@ -312,47 +312,39 @@ impl Account {
                  started elsewhere.",
             );
         };
-        let callback = match OAuthCallback::from_query(query) {
-            Ok(callback) => callback,
-            Err(e) => return oauth_failure(&e),
-        };
-        if let Err(e) = self.guard.verify(callback.state(), &sid) {
-            return pages::message(
+        // One call checks the state against this session, spends the code and fetches the
+        // profile.
+        match self
+            .oauth
+            .sign_in(&self.guard, &sid, query, Lang::ZhCn)
+            .await
+        {
+            Ok(SignIn::Authorized(Profile::Full(user))) => {
+                self.sessions.sign_in(&sid, user);
+                pages::redirect(StatusCode::SEE_OTHER, "/profile")
+            }
+            Ok(SignIn::Denied) => pages::message(
+                StatusCode::OK,
+                "Not signed in",
+                "You declined to share your profile.",
+            ),
+            Ok(_) => pages::message(
+                StatusCode::OK,
+                "Not signed in",
+                "WeChat gave no profile for this sign-in.",
+            ),
+            // The same callback twice: the first one signed the session in.
+            Err(OAuthError::CodeAlreadyUsed(_)) if self.sessions.user(&sid).is_some() => {
+                pages::redirect(StatusCode::SEE_OTHER, "/profile")
+            }
+            Err(OAuthError::State(e)) => pages::message(
                 StatusCode::FORBIDDEN,
                 "Sign-in refused",
                 &format!(
                     "This sign-in was not started in this browser, or is more than ten minutes \
                      old ({e})."
                 ),
-            );
-        }
-        let code = match callback {
-            OAuthCallback::Authorized { code, .. } => code,
-            _ => {
-                return pages::message(
-                    StatusCode::OK,
-                    "Not signed in",
-                    "You declined to share your profile.",
-                );
-            }
-        };
-        let token = match self.oauth.exchange_code(&code).await {
-            Ok(token) => token,
-            // The same callback twice: the first one signed the session in.
-            Err(OAuthError::CodeAlreadyUsed(_)) if self.sessions.user(&sid).is_some() => {
-                return pages::redirect(StatusCode::SEE_OTHER, "/profile");
-            }
-            Err(e) => return oauth_failure(&e),
-        };
-        match self
-            .oauth
-            .userinfo(&token.access_token, &token.openid, Lang::ZhCn)
-            .await
-        {
-            Ok(user) => {
-                self.sessions.sign_in(&sid, user);
-                pages::redirect(StatusCode::SEE_OTHER, "/profile")
-            }
+            ),
             Err(e) => oauth_failure(&e),
         }
     }

@@ -11,7 +11,7 @@ use wechat_oauth::{Callback, OAuthError, Profile};
 use wechat_types::api::{Lang, Scope};
 use wechat_types::{AccessToken, AuthCode, ErrCode, RefreshToken};
 
-use crate::support::{Harness, REDIRECT, SESSION, START, Via, both_ways, callback_query, location};
+use crate::support::{Harness, REDIRECT, SESSION, START, Via, both_ways, callback_query};
 
 const DAY: u64 = 24 * 60 * 60;
 
@@ -130,23 +130,7 @@ async fn redirect_uri_with_query_non_ascii_and_fragment_round_trips(via: Via) {
 async fn denial_comes_back_with_the_state_only(via: Via) {
     let h = Harness::start(via).await;
     let state = h.guard.issue(SESSION);
-    // The consent page's "deny" button: a GET form with the request's fields and
-    // decision=deny.
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("flow", "authorize")
-        .append_pair("appid", h.client.appid().as_str())
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("response_type", "code")
-        .append_pair("scope", "snsapi_userinfo")
-        .append_pair("state", &state)
-        .append_pair("decision", "deny")
-        .finish();
-    let request = http::Request::get(format!("{}/mock/oauth/confirm?{query}", h.mock.base_url()))
-        .body(Bytes::new())
-        .unwrap();
-    let response = h.send(request).await;
-    assert_eq!(response.status(), 302);
-    let location = location(&response);
+    let location = h.deny(&state).await;
     assert_eq!(location, format!("{REDIRECT}?state={state}"));
     let callback = Callback::from_query(callback_query(&location)).unwrap();
     assert_eq!(callback, Callback::Denied { state });

@@ -4,5 +4,6 @@
 mod support;
 
 mod flow;
+mod sign_in;
 mod state_props;
 mod urls;

@@ -109,6 +109,39 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// The consent page's "deny" button for an authorization with `state`: a GET form with the
+    /// request's fields and `decision=deny`. Returns where WeChat redirects.
+    pub(crate) async fn deny(&self, state: &str) -> String {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("flow", "authorize")
+            .append_pair("appid", self.client.appid().as_str())
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "snsapi_userinfo")
+            .append_pair("state", state)
+            .append_pair("decision", "deny")
+            .finish();
+        let request = http::Request::get(format!(
+            "{}/mock/oauth/confirm?{query}",
+            self.mock.base_url()
+        ))
+        .body(Bytes::new())
+        .unwrap();
+        let response = self.send(request).await;
+        assert_eq!(response.status(), 302);
+        location(&response)
+    }
+
+    /// The query of WeChat's redirect back after the user agreed to an authorization started
+    /// in `session`.
+    pub(crate) async fn redirect_query(&self, session: &str, scope: Scope) -> String {
+        let state = self.guard.issue(session);
+        let url = self.client.authorize_url(REDIRECT, scope, &state).unwrap();
+        callback_query(&self.follow(&url).await).to_owned()
+    }
+}
+
 pub(crate) fn location(response: &http::Response<Bytes>) -> String {
     response.headers()[http::header::LOCATION]
         .to_str()
