@@ -292,7 +292,15 @@ fn report(name: &str, slices: Vec<Slice>) -> LoadReport {
     let mut rss_peak_kib = 0;
     for mut slice in slices {
         let offset = measured.as_secs();
-        rss_series.extend(slice.rss_series.iter().map(|&(t, kib)| (offset + t, kib)));
+        // A later slice's first sample repeats the previous slice's last second.
+        let skip = usize::from(offset > 0);
+        rss_series.extend(
+            slice
+                .rss_series
+                .iter()
+                .skip(skip)
+                .map(|&(t, kib)| (offset + t, kib)),
+        );
         latencies.append(&mut slice.latencies);
         errors += slice.errors;
         measured += slice.measured;
