@@ -113,6 +113,8 @@ impl Server {
                     continue;
                 }
             };
+            // A reply is one small write that WeChat waits for: never hold it back for Nagle.
+            let _ = stream.set_nodelay(true);
             let conn = builder.serve_connection(TokioIo::new(stream), self.service.clone());
             let conn = graceful.watch(conn);
             tokio::spawn(async move {
