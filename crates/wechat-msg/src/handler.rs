@@ -50,46 +50,33 @@ pub trait Handler: Send + Sync + 'static {
 /// The future every handler method returns (what [`macro@async_trait`] generates).
 type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Option<Reply>> + Send + 'a>>;
 
-/// Forwards to the shared handler's own future: written out rather than with `async_trait`,
-/// which would box a second future around it and move the message into that one too.
-impl<H: Handler + ?Sized> Handler for Arc<H> {
-    fn handle<'s, 'm, 'f>(&'s self, msg: &'m Message) -> ReplyFuture<'f>
-    where
-        's: 'f,
-        'm: 'f,
-        Self: 'f,
-    {
-        (**self).handle(msg)
-    }
+/// Implements [`Handler`] for a pointer to a handler by forwarding to the handler's own future:
+/// written out rather than with `async_trait`, which would box a second future around it and
+/// move the message into that one too.
+macro_rules! forward_handler {
+    ($($pointer:ident),*) => {$(
+        impl<H: Handler + ?Sized> Handler for $pointer<H> {
+            fn handle<'s, 'm, 'f>(&'s self, msg: &'m Message) -> ReplyFuture<'f>
+            where
+                's: 'f,
+                'm: 'f,
+                Self: 'f,
+            {
+                (**self).handle(msg)
+            }
 
-    fn handle_owned<'s, 'f>(&'s self, msg: Message) -> ReplyFuture<'f>
-    where
-        's: 'f,
-        Self: 'f,
-    {
-        (**self).handle_owned(msg)
-    }
+            fn handle_owned<'s, 'f>(&'s self, msg: Message) -> ReplyFuture<'f>
+            where
+                's: 'f,
+                Self: 'f,
+            {
+                (**self).handle_owned(msg)
+            }
+        }
+    )*};
 }
 
-/// Forwards like the impl for `Arc`.
-impl<H: Handler + ?Sized> Handler for Box<H> {
-    fn handle<'s, 'm, 'f>(&'s self, msg: &'m Message) -> ReplyFuture<'f>
-    where
-        's: 'f,
-        'm: 'f,
-        Self: 'f,
-    {
-        (**self).handle(msg)
-    }
-
-    fn handle_owned<'s, 'f>(&'s self, msg: Message) -> ReplyFuture<'f>
-    where
-        's: 'f,
-        Self: 'f,
-    {
-        (**self).handle_owned(msg)
-    }
-}
+forward_handler!(Arc, Box);
 
 /// Turns an async closure that takes the message by value into a [`Handler`].
 ///
