@@ -4,7 +4,7 @@ use wechat_types::OpenId;
 
 use crate::config::{ConfigError, MockApp, MockUser};
 use crate::router::{Shared, lock};
-use crate::state::{State, UserState};
+use crate::state::{Interaction, State, UserState};
 
 /// Users generated for an app added without a user list.
 pub(crate) const DEFAULT_FAKE_USERS: usize = 5;
@@ -52,7 +52,8 @@ impl Shared {
             .collect()
     }
 
-    /// Opens the customer-service window of a user of `appid` (any app when `None`).
+    /// Opens the customer-service window a message opens, for a user of `appid` (any app when
+    /// `None`).
     pub(crate) fn record_interaction(&self, appid: Option<&str>, openid: &OpenId) -> bool {
         let now = self.clock.now();
         let mut state = lock(&self.state);
@@ -62,7 +63,9 @@ impl Shared {
                 .find_user_anywhere(openid.as_str())
                 .map(|(app, _)| app),
         };
-        app.is_some_and(|app| state.record_interaction(app, openid.as_str(), now))
+        app.is_some_and(|app| {
+            state.record_interaction(app, openid.as_str(), Interaction::Message, now)
+        })
     }
 
     /// Moves the clock and sweeps what expired.

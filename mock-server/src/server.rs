@@ -465,8 +465,9 @@ impl MockServer {
         }
     }
 
-    /// Records that the user messaged or otherwise interacted with the account now: opens their
-    /// 48-hour customer-service window for 5 messages. False when there is no such user.
+    /// Records that the user sent the account a message now: opens their 48-hour
+    /// customer-service window for 5 messages. (A pushed menu click, follow or QR scan opens the
+    /// 1-minute window for 3.) False when there is no such user.
     pub fn record_interaction(&self, openid: &OpenId) -> bool {
         self.shared().record_interaction(None, openid)
     }

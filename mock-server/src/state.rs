@@ -42,6 +42,9 @@ pub(crate) mod limits {
     /// The customer-service window after a user's message: 48 hours, 5 messages.
     pub(crate) const SERVICE_WINDOW: i64 = 48 * 3600;
     pub(crate) const SERVICE_WINDOW_MESSAGES: u32 = 5;
+    /// The window after a menu click, a follow or a QR scan: 1 minute, 3 messages.
+    pub(crate) const EVENT_WINDOW: i64 = 60;
+    pub(crate) const EVENT_WINDOW_MESSAGES: u32 = 3;
     /// Conditional menus per account (65305 past it; the real limit is unverified).
     pub(crate) const MAX_CONDITIONAL_MENUS: usize = 100;
 
@@ -101,10 +104,107 @@ pub(crate) struct AppState {
 #[derive(Debug, Clone)]
 pub(crate) struct UserState {
     pub(crate) user: MockUser,
-    /// The last time the user messaged or otherwise interacted with the account.
-    pub(crate) last_interaction: Option<i64>,
-    /// Custom-service messages sent since then.
-    pub(crate) sent_since_interaction: u32,
+    /// Opened by the user's last message: 48 hours, 5 custom-service messages.
+    pub(crate) message_window: ServiceWindow,
+    /// Opened by the user's last menu click, follow or QR scan: 1 minute, 3 messages.
+    pub(crate) event_window: ServiceWindow,
+}
+
+/// What a user did that lets the account write to them for a while (PROTOCOL.md 4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interaction {
+    /// A message (text, image, voice, video, location, link).
+    Message,
+    /// A menu click, a follow or a QR scan.
+    Event,
+}
+
+/// One customer-service window: when it opened and how much of it is used.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ServiceWindow {
+    pub(crate) opened_at: Option<i64>,
+    pub(crate) sent: u32,
+}
+
+impl ServiceWindow {
+    fn open_at(now: i64) -> Self {
+        Self {
+            opened_at: Some(now),
+            sent: 0,
+        }
+    }
+
+    fn in_time(&self, now: i64, lifetime: i64) -> bool {
+        self.opened_at.is_some_and(|at| now - at < lifetime)
+    }
+}
+
+impl UserState {
+    /// A user who joins now: treated as having just messaged, so their window is open.
+    pub(crate) fn new(user: MockUser, now: i64) -> Self {
+        Self {
+            user,
+            message_window: ServiceWindow::open_at(now),
+            event_window: ServiceWindow::default(),
+        }
+    }
+
+    /// Opens the window `interaction` opens, from `now`.
+    pub(crate) fn record(&mut self, interaction: Interaction, now: i64) {
+        match interaction {
+            Interaction::Message => self.message_window = ServiceWindow::open_at(now),
+            Interaction::Event => self.event_window = ServiceWindow::open_at(now),
+        }
+    }
+
+    /// The window a custom-service message sent now is charged to (the event window first,
+    /// the shorter one), or why none can take it: 45015 when no window is in time or the user
+    /// does not follow, 45047 when the windows in time are used up.
+    pub(crate) fn window_for_send(&self, now: i64) -> Result<Interaction, ErrCode> {
+        if !self.user.subscribed {
+            return Err(ErrCode::RESPONSE_OUT_OF_TIME);
+        }
+        let windows = [
+            (
+                Interaction::Event,
+                self.event_window,
+                limits::EVENT_WINDOW,
+                limits::EVENT_WINDOW_MESSAGES,
+            ),
+            (
+                Interaction::Message,
+                self.message_window,
+                limits::SERVICE_WINDOW,
+                limits::SERVICE_WINDOW_MESSAGES,
+            ),
+        ];
+        let mut in_time = windows
+            .iter()
+            .filter(|(_, w, life, _)| w.in_time(now, *life))
+            .peekable();
+        if in_time.peek().is_none() {
+            return Err(ErrCode::RESPONSE_OUT_OF_TIME);
+        }
+        in_time
+            .find(|(_, w, _, max)| w.sent < *max)
+            .map(|(kind, ..)| *kind)
+            .ok_or(ErrCode::RESPONSE_COUNT_LIMIT)
+    }
+
+    /// Counts one custom-service message against `window`.
+    pub(crate) fn charge(&mut self, window: Interaction) {
+        match window {
+            Interaction::Message => self.message_window.sent += 1,
+            Interaction::Event => self.event_window.sent += 1,
+        }
+    }
+
+    /// When the user last opened a window, of either kind.
+    pub(crate) fn last_interaction(&self) -> Option<i64> {
+        self.message_window
+            .opened_at
+            .max(self.event_window.opened_at)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -242,11 +342,7 @@ impl State {
         if app_state.app.unionid && user.unionid.is_none() {
             user.unionid = Some(UnionId::new(crate::fake::random_openid()));
         }
-        app_state.users.push(UserState {
-            user: user.clone(),
-            last_interaction: Some(now),
-            sent_since_interaction: 0,
-        });
+        app_state.users.push(UserState::new(user.clone(), now));
         Ok(user)
     }
 
@@ -295,12 +391,17 @@ impl State {
         self.user(app, openid)?.user.unionid.clone()
     }
 
-    /// Opens the customer-service window of a user, as their message or click does.
-    pub(crate) fn record_interaction(&mut self, app: usize, openid: &str, now: i64) -> bool {
+    /// Opens the customer-service window a user's message or event opens.
+    pub(crate) fn record_interaction(
+        &mut self,
+        app: usize,
+        openid: &str,
+        interaction: Interaction,
+        now: i64,
+    ) -> bool {
         match self.user_mut(app, openid) {
             Some(user) => {
-                user.last_interaction = Some(now);
-                user.sent_since_interaction = 0;
+                user.record(interaction, now);
                 true
             }
             None => false,

@@ -158,7 +158,10 @@ struct UserView<'a> {
     last_interaction: Option<i64>,
     /// True while custom-service messages can reach the user.
     service_window_open: bool,
+    /// Sent since the user's last message (5 allowed within 48 hours).
     sent_in_window: u32,
+    /// Sent since the user's last click, follow or scan (3 allowed within a minute).
+    sent_in_event_window: u32,
 }
 
 fn user_view<'a>(ctx: &Ctx<'_>, state: &'a UserState) -> UserView<'a> {
@@ -177,13 +180,10 @@ fn user_view<'a>(ctx: &Ctx<'_>, state: &'a UserState) -> UserView<'a> {
         subscribe_time: user.subscribe_time,
         tags: &user.tags,
         remark: &user.remark,
-        last_interaction: state.last_interaction,
-        service_window_open: user.subscribed
-            && state
-                .last_interaction
-                .is_some_and(|at| ctx.now - at < crate::state::limits::SERVICE_WINDOW)
-            && state.sent_since_interaction < crate::state::limits::SERVICE_WINDOW_MESSAGES,
-        sent_in_window: state.sent_since_interaction,
+        last_interaction: state.last_interaction(),
+        service_window_open: state.window_for_send(ctx.now).is_ok(),
+        sent_in_window: state.message_window.sent,
+        sent_in_event_window: state.event_window.sent,
     }
 }
 
@@ -233,11 +233,7 @@ fn add_user(ctx: &Ctx<'_>) -> Response<Bytes> {
     };
     match ctx.shared.add_user(appid.as_deref(), user) {
         Ok(user) => {
-            let state = UserState {
-                user,
-                last_interaction: Some(ctx.now),
-                sent_since_interaction: 0,
-            };
+            let state = UserState::new(user, ctx.now);
             reply::json(&user_view(ctx, &state))
         }
         Err(e @ crate::config::ConfigError::UnknownApp(_)) => {

@@ -1,9 +1,9 @@
 //! `POST /cgi-bin/message/custom/send`: customer-service messages (客服消息).
 //!
-//! A user's message (or any interaction recorded with
-//! [`MockServer::record_interaction`](crate::MockServer::record_interaction)) opens a 48-hour
-//! window for 5 messages: 45015 outside the window or to a user who does not follow, 45047 past
-//! the count. Every fake user starts with an open window, so demos work at once. Sent messages are
+//! A user's message (or [`MockServer::record_interaction`](crate::MockServer::record_interaction))
+//! opens a 48-hour window for 5 messages; a menu click, a follow or a QR scan opens a 1-minute
+//! window for 3. A message is charged to the event window first while it lasts: 45015 when no
+//! window is open or the user does not follow, 45047 when the open ones are used up. Every fake user starts with an open window, so demos work at once. Sent messages are
 //! kept (the last 10 000) for [`MockServer::custom_messages`](crate::MockServer::custom_messages)
 //! and appended to the user's [conversation](crate::MockServer::conversation).
 
@@ -16,7 +16,6 @@ use crate::log::SentMessage;
 use crate::push::EntryKind;
 use crate::reply::{self, ApiError, ApiResult};
 use crate::router::Ctx;
-use crate::state::limits::{SERVICE_WINDOW, SERVICE_WINDOW_MESSAGES};
 
 /// The `msgtype`s `CustomMessageBody` models.
 const MSG_TYPES: &[&str] = &[
@@ -51,17 +50,8 @@ pub(crate) fn send(ctx: &Ctx<'_>) -> ApiResult {
     let user = state
         .user_mut(app, message.touser.as_str())
         .ok_or(ApiError::new(ErrCode::INVALID_OPENID))?;
-    let window_open = user.user.subscribed
-        && user
-            .last_interaction
-            .is_some_and(|at| now - at < SERVICE_WINDOW);
-    if !window_open {
-        return Err(ApiError::new(ErrCode::RESPONSE_OUT_OF_TIME));
-    }
-    if user.sent_since_interaction >= SERVICE_WINDOW_MESSAGES {
-        return Err(ApiError::new(ErrCode::RESPONSE_COUNT_LIMIT));
-    }
-    user.sent_since_interaction += 1;
+    let window = user.window_for_send(now).map_err(ApiError::new)?;
+    user.charge(window);
     let touser = message.touser.clone();
     // The phone shows it too: the user's conversation gets it after what came before.
     state.record_entry(app, &touser, now, EntryKind::CustomService(message.clone()));

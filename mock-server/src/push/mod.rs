@@ -42,6 +42,7 @@ pub use handshake::PushError;
 
 use crate::router::{Shared, lock};
 use crate::server::MockServer;
+use crate::state::Interaction;
 
 /// What WeChat shows the user when the account's server failed them (no answer in time, or a
 /// reply it cannot read).
@@ -165,18 +166,32 @@ fn with_msg_id(mut body: MessageBody) -> MessageBody {
 }
 
 /// What a push does to the user's state before it is delivered: following, unfollowing, or
-/// opening the customer-service window.
+/// opening a customer-service window (PROTOCOL.md 4.4: a message opens 48 hours for 5 messages;
+/// a menu click, a follow or a QR scan, 1 minute for 3). Reports the user's client sends on its
+/// own (location, template and mass-send results) and link-opening menu events open nothing.
 enum Effect {
     Subscribe,
     Unsubscribe,
-    Interaction,
+    Opens(Interaction),
+    Nothing,
 }
 
 fn effect(body: &MessageBody) -> Effect {
     match body {
         MessageBody::Event(Event::Subscribe { .. }) => Effect::Subscribe,
         MessageBody::Event(Event::Unsubscribe) => Effect::Unsubscribe,
-        _ => Effect::Interaction,
+        MessageBody::Event(
+            Event::Click { .. }
+            | Event::Scan { .. }
+            | Event::ScancodePush { .. }
+            | Event::ScancodeWaitmsg { .. }
+            | Event::PicSysphoto { .. }
+            | Event::PicPhotoOrAlbum { .. }
+            | Event::PicWeixin { .. }
+            | Event::LocationSelect { .. },
+        ) => Effect::Opens(Interaction::Event),
+        MessageBody::Event(_) | MessageBody::Unknown { .. } => Effect::Nothing,
+        _ => Effect::Opens(Interaction::Message),
     }
 }
 
@@ -235,16 +250,17 @@ impl Shared {
                         }
                         user.user.subscribed = true;
                     }
-                    state.record_interaction(index, openid.as_str(), now);
+                    state.record_interaction(index, openid.as_str(), Interaction::Event, now);
                 }
                 Effect::Unsubscribe => {
                     if let Some(user) = state.user_mut(index, openid.as_str()) {
                         user.user.subscribed = false;
                     }
                 }
-                Effect::Interaction => {
-                    state.record_interaction(index, openid.as_str(), now);
+                Effect::Opens(interaction) => {
+                    state.record_interaction(index, openid.as_str(), interaction, now);
                 }
+                Effect::Nothing => {}
             }
             state.record_entry(index, openid, now, EntryKind::UserSent(body.clone()));
             state.apps[index].app.clone()
@@ -339,8 +355,10 @@ impl MockServer {
     /// POSTed with a 5-second timeout and 3 tries, and the answer checked. Everything is
     /// recorded in the user's [`conversation`](Self::conversation).
     ///
-    /// A subscribe or unsubscribe event sets the user's follow state first; anything else
-    /// opens their 48-hour customer-service window.
+    /// A subscribe or unsubscribe event sets the user's follow state first. What the user does
+    /// opens a customer-service window: a message 48 hours for 5 messages, a menu click, a
+    /// follow or a QR scan 1 minute for 3; reports the client sends on its own (location,
+    /// template and mass-send results) and link-opening menus open none.
     ///
     /// ```no_run
     /// use wechat_mock::{MockServer, UserAction};

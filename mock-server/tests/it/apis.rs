@@ -3,7 +3,7 @@
 
 use http::Method;
 use serde_json::json;
-use wechat_mock::{MockApp, MockServer, MockUser};
+use wechat_mock::{MockApp, MockServer, MockUser, UserAction};
 use wechat_types::api::{CustomMessage, TicketResponse, UserInfo};
 
 use crate::support::{Mock, START, VIAS, Via};
@@ -285,6 +285,66 @@ async fn custom_messages_are_recorded_within_the_window() {
         assert_eq!(answer.errcode(), 0);
         assert_eq!(m.post_json(&url, &text("back")).await.errcode(), 0);
         assert!(!m.server.record_interaction(&"oNobody".into()));
+    }
+}
+
+#[tokio::test]
+async fn a_click_follow_or_scan_opens_a_minute_for_three_messages() {
+    for via in VIAS {
+        let m = Mock::start(via).await;
+        let me = m.user(0).openid;
+        let text =
+            |content: &str| serde_json::to_value(CustomMessage::text(me.clone(), content)).unwrap();
+        // Past the 48 hours the new user starts with: no window is open.
+        m.server.advance_clock(48 * 3600);
+        let send = |content: &'static str| {
+            let m = &m;
+            let text = &text;
+            async move {
+                let token = m.token().await;
+                let url = format!("/cgi-bin/message/custom/send?access_token={token}");
+                m.post_json(&url, &text(content)).await.errcode()
+            }
+        };
+        assert_eq!(send("closed").await, 45015);
+
+        for opens in [
+            UserAction::click("V1001_HELLO"),
+            UserAction::subscribe(Some("promo")),
+            UserAction::scan("promo"),
+            UserAction::scancode_push("SCAN", "https://example.com"),
+        ] {
+            // Pushed with no callback URL set: the push fails, the interaction still counts.
+            m.server.push(&me, opens.clone()).await;
+            for _ in 0..3 {
+                assert_eq!(send("within the minute").await, 0, "{opens:?}");
+            }
+            assert_eq!(send("a fourth").await, 45047, "{opens:?}");
+            // A minute later the window is over.
+            m.server.advance_clock(60);
+            assert_eq!(send("too late").await, 45015, "{opens:?}");
+        }
+
+        // Reports the client sends on its own and link-opening menus open nothing.
+        for opens_nothing in [
+            UserAction::report_location(23.1, 113.3, 30.0),
+            UserAction::view("https://example.com/menu"),
+        ] {
+            m.server.push(&me, opens_nothing.clone()).await;
+            assert_eq!(send("nobody asked").await, 45015, "{opens_nothing:?}");
+        }
+
+        // A message opens the 48 hours for 5; a click inside them adds its own 3, spent first.
+        m.server.push(&me, UserAction::text("hi")).await;
+        m.server.push(&me, UserAction::click("V1001_HELLO")).await;
+        for _ in 0..8 {
+            assert_eq!(send("3 + 5").await, 0);
+        }
+        assert_eq!(send("a ninth").await, 45047);
+        let users = m.get("/mock/users").await.json();
+        assert_eq!(users[0]["sent_in_event_window"], 3);
+        assert_eq!(users[0]["sent_in_window"], 5);
+        assert_eq!(users[0]["service_window_open"], false);
     }
 }
 
