@@ -159,7 +159,7 @@ impl MessageCrypto {
     /// Decrypts a base64 `Encrypt` text and checks that the message is addressed to this AppID.
     ///
     /// The base64 is read leniently, as WeChat's peers write it: padding optional, non-zero
-    /// trailing bits ignored, surrounding ASCII whitespace skipped. The message comes back byte for
+    /// trailing bits ignored, ASCII whitespace skipped (WHATWG's forgiving base64). The message comes back byte for
     /// byte, never trimmed (WeChat's XML keeps a `\n` between elements). Authenticate the text first with [`verify_msg_signature`]:
     /// [`MessageCrypto::decrypt_push`] does both.
     pub fn decrypt(&self, encrypt: &str) -> Result<Vec<u8>, CryptoError> {

@@ -38,9 +38,10 @@ pub struct MemoryDedupeStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// foldhash, randomly seeded per process: SipHash cost more than the rest of a claim. The
-    /// keys come from pushes that passed the signature check, so they are WeChat's, not an
-    /// attacker's to choose.
+    /// foldhash, randomly seeded per process: SipHash cost more than the rest of a claim. Keys
+    /// come from pushes that passed the signature check (in plaintext mode the body itself is
+    /// unsigned: see SECURITY.md), and the per-process seed keeps collisions from being
+    /// computed in advance.
     entries: HashMap<Arc<str>, Entry, foldhash::fast::RandomState>,
     /// Keys in claim order, with the generation they were claimed under. A record whose
     /// generation no longer matches its entry is stale (the key expired and was claimed again).
