@@ -47,15 +47,16 @@ pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Optio
                 .push_text(Cow::Borrowed(&input[body_start..end]));
             at = end + 3;
         } else if rest.starts_with(b"</") {
+            // The closing tag must repeat the open element's name, then `>`: compare with it
+            // rather than scan a name first (the scan was a tenth of the parse).
             let name_start = at + 2;
-            let name_end = name_start + name_len(&bytes[name_start..])?;
-            if bytes.get(name_end) != Some(&b'>') {
+            let name_end = name_start + stack.last()?.name().len();
+            if bytes.get(name_start..name_end) != Some(stack.last()?.name().as_bytes())
+                || bytes.get(name_end) != Some(&b'>')
+            {
                 return None;
             }
             let mut done = stack.pop()?;
-            if done.name() != &input[name_start..name_end] {
-                return None;
-            }
             done.close();
             at = name_end + 1;
             match stack.last_mut() {
@@ -112,10 +113,23 @@ fn name_len(bytes: &[u8]) -> Option<usize> {
     Some(
         bytes
             .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+            .position(|&b| !NAME_BYTE[usize::from(b)])
             .unwrap_or(bytes.len()),
     )
 }
+
+/// The bytes that may follow the first of a plain name, as a table: one load a byte instead of
+/// a chain of comparisons.
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-';
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -149,6 +163,9 @@ mod tests {
             "<xml></xml>junk",
             "<xml></xml><xml></xml>",
             "<xml><A>1</B></xml>",
+            "<xml><A>1</AB></xml>",
+            "<xml><AB>1</A></xml>",
+            "<xml><A>1</A ></xml>",
             "<xml><A>1</A>",
             "<xml>]]></xml>",
             "<xml></xml >",
