@@ -5,7 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 
 use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
@@ -19,6 +18,7 @@ use crate::CallbackError;
 use crate::config::{CallbackConfig, ConfigError, Mode};
 use crate::dedupe::{Claim, DedupeStore, MemoryDedupeStore, StoredAnswer};
 use crate::handler::Handler;
+use crate::lazy_timeout::lazy_timeout;
 use crate::panic::{CatchPanic, panic_message};
 use crate::query::{PushQuery, Sealing};
 
@@ -330,15 +330,7 @@ impl Callback {
         let mut task: HandlerFuture =
             CatchPanic(Box::pin(async move { handler.handle_owned(msg).await }));
         let budget = self.inner.config.reply_budget;
-        // Most handlers answer without waiting on anything: poll once before arming the budget's
-        // timer, which such a handler never needs. The deadline still counts from now.
-        let started = tokio::time::Instant::now();
-        let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut task).poll(cx))).await;
-        let finished = match first {
-            Poll::Ready(result) => Ok(result),
-            Poll::Pending => tokio::time::timeout_at(started + budget, &mut task).await,
-        };
-        match finished {
+        match lazy_timeout(budget, &mut task).await {
             Ok(Ok(Some(reply))) => {
                 let reply = ReplyMessage {
                     to: user,

@@ -15,6 +15,7 @@ use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
+use crate::lazy_timeout::lazy_timeout;
 use crate::{Callback, CallbackError};
 
 /// The callback as a service: `http::Request<B>` in (any body `B`), `http::Response<Full<Bytes>>`
@@ -139,7 +140,8 @@ where
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(CallbackError::BodyTooLarge { limit });
     }
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    match lazy_timeout(timeout, &mut collect).await {
         Err(_elapsed) => Err(CallbackError::BodyTimeout),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(err)) if err.is::<LengthLimitError>() => Err(CallbackError::BodyTooLarge { limit }),

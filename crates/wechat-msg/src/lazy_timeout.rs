@@ -1,0 +1,56 @@
+//! A timeout that costs nothing when it is not needed.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use tokio::time::error::Elapsed;
+
+/// Awaits `future` for at most `budget` from now, like [`tokio::time::timeout`], but arms the
+/// timer only if the first poll leaves the future pending.
+///
+/// Most of what the callback waits for is ready at once (a body already buffered, a handler
+/// that answers without waiting), and reading the clock and registering a timer cost more than
+/// such a future. The deadline still counts from before the first poll.
+pub(crate) async fn lazy_timeout<F>(budget: Duration, future: &mut F) -> Result<F::Output, Elapsed>
+where
+    F: Future + Unpin,
+{
+    let started = tokio::time::Instant::now();
+    match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await {
+        Poll::Ready(output) => Ok(output),
+        Poll::Pending => tokio::time::timeout_at(started + budget, future).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ready_futures_pass_and_pending_ones_time_out() {
+        let mut ready = std::future::ready(7);
+        assert_eq!(
+            lazy_timeout(Duration::from_secs(1), &mut ready).await,
+            Ok(7)
+        );
+
+        // Pending at the first poll, ready before the budget: the timer is armed and not hit.
+        let mut in_time = Box::pin(async {
+            tokio::task::yield_now().await;
+            "done"
+        });
+        assert_eq!(
+            lazy_timeout(Duration::from_secs(60), &mut in_time).await,
+            Ok("done")
+        );
+
+        // Never ready: the budget ends it, counted from before the first poll.
+        let mut never = std::future::pending::<()>();
+        let start = tokio::time::Instant::now();
+        let budget = Duration::from_millis(20);
+        assert!(lazy_timeout(budget, &mut never).await.is_err());
+        assert!(start.elapsed() >= budget);
+    }
+}
