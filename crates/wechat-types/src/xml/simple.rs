@@ -20,7 +20,12 @@ pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Optio
     let mut stack: Vec<ElementRef<'_>> = Vec::with_capacity(4);
     let mut count = 0usize;
     loop {
-        let next = at + memchr_lt(&bytes[at..])?;
+        // Most tags follow the one before directly: look before calling memchr.
+        let next = if bytes.get(at) == Some(&b'<') {
+            at
+        } else {
+            at + memchr_lt(&bytes[at..])?
+        };
         if next > at {
             let text = &input[at..next];
             let open = stack.last_mut()?;
