@@ -149,7 +149,10 @@ pub async fn run(
         check,
         sampled,
     };
-    report(name, vec![measure(&target, config).await])
+    report(
+        name,
+        vec![measure(&target, config, &AtomicUsize::new(0)).await],
+    )
 }
 
 /// Runs every target for `config.duration` in all, in `rounds` turns: each round gives each
@@ -164,6 +167,10 @@ pub async fn run_interleaved(
 ) -> Vec<LoadReport> {
     let rounds = rounds.max(1);
     let mut slices: Vec<Vec<Slice>> = targets.iter().map(|_| Vec::new()).collect();
+    // Each target walks its requests from where its last slice stopped: starting every slice
+    // at the first request would send the same ones round after round, and the callback's
+    // dedupe store would answer them from memory.
+    let cursors: Vec<AtomicUsize> = targets.iter().map(|_| AtomicUsize::new(0)).collect();
     for round in 0..rounds {
         let slice = LoadConfig {
             duration: config.duration / rounds,
@@ -174,8 +181,8 @@ pub async fn run_interleaved(
             },
             ..config
         };
-        for (target, taken) in targets.iter().zip(&mut slices) {
-            taken.push(measure(target, slice).await);
+        for ((target, taken), cursor) in targets.iter().zip(&mut slices).zip(&cursors) {
+            taken.push(measure(target, slice, cursor).await);
         }
     }
     targets
@@ -200,13 +207,14 @@ struct Slice {
     generator_cpu: Option<Duration>,
 }
 
-async fn measure(target: &Target, config: LoadConfig) -> Slice {
+/// One slice of load on `target`, taking requests from `cursor` on.
+async fn measure(target: &Target, config: LoadConfig, cursor: &AtomicUsize) -> Slice {
     assert!(
         !target.requests.is_empty(),
         "a load run needs at least one request"
     );
     let sampled = target.sampled;
-    let next = Arc::new(AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(cursor.load(Ordering::Relaxed)));
     let start = Instant::now();
     let measure_from = start + config.warmup;
     let stop_at = measure_from + config.duration;
@@ -270,6 +278,7 @@ async fn measure(target: &Target, config: LoadConfig) -> Slice {
             errors += 1;
         }
     }
+    cursor.store(next.load(Ordering::Relaxed), Ordering::Relaxed);
     let sampled = sampler.await.unwrap_or_default();
     Slice {
         latencies,

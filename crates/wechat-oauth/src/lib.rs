@@ -59,7 +59,8 @@
 //! - **Typed tokens** ([`OAuthToken`]): secrets that never reach `Debug`, scopes as values,
 //!   `expires_at` from the client's clock.
 //! - **The one-step flow** ([`OAuthClient::userinfo_by_code`]) that answers a `snsapi_base`
-//!   authorization with the OpenID instead of failing with 48001.
+//!   authorization with the OpenID instead of failing with 48001, and the whole callback step in
+//!   one call ([`OAuthClient::sign_in`]): the state checked before the code is spent.
 //!
 //! Calls go through [`wechat_client`]'s transport, hosts and clock, so pointing the client at
 //! `wechat-mock` runs the whole flow offline, as above. `examples/profile.rs` is a small web app
