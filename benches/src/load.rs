@@ -318,13 +318,7 @@ fn report(name: &str, slices: Vec<Slice>) -> LoadReport {
         generator_cpu = generator_cpu.zip(slice.generator_cpu).map(|(a, b)| a + b);
     }
     latencies.sort_unstable();
-    let pct = |p: f64| -> Duration {
-        if latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        Duration::from_nanos(u64::from(latencies[idx]))
-    };
+    let pct = |p: f64| percentile(&latencies, p);
     let requests = latencies.len() as u64 + errors;
     LoadReport {
         name: name.to_owned(),
@@ -341,6 +335,15 @@ fn report(name: &str, slices: Vec<Slice>) -> LoadReport {
         cpu_per_request: per_request(cpu, requests),
         generator_cpu_per_request: per_request(generator_cpu, requests),
     }
+}
+
+/// The `p` quantile (0 to 1) of sorted latencies in nanoseconds; zero when there are none.
+fn percentile(sorted: &[u32], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    Duration::from_nanos(u64::from(sorted[idx]))
 }
 
 /// CPU time spread over the requests answered.
@@ -403,30 +406,18 @@ pub async fn run_count(
     done.store(true, Ordering::Relaxed);
     let (rss_start_kib, peak) = sampler.await.unwrap_or_default();
     let rss_end_kib = resident_kib();
-    latencies.sort_unstable();
-    let pct = |p: f64| -> Duration {
-        if latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        Duration::from_nanos(u64::from(latencies[idx]))
-    };
-    let requests = latencies.len() as u64 + errors;
-    LoadReport {
-        name: name.to_owned(),
-        requests,
-        errors,
-        rps: requests as f64 / elapsed.as_secs_f64(),
-        p50: pct(0.50),
-        p99: pct(0.99),
-        p999: pct(0.999),
-        rss_start_kib,
-        rss_peak_kib: peak.max(rss_end_kib),
-        rss_end_kib,
-        rss_series: Vec::new(),
-        cpu_per_request: None,
-        generator_cpu_per_request: None,
-    }
+    report(
+        name,
+        vec![Slice {
+            latencies,
+            errors,
+            measured: elapsed,
+            rss_start_kib,
+            rss_peak_kib: peak.max(rss_end_kib),
+            rss_end_kib,
+            ..Slice::default()
+        }],
+    )
 }
 
 /// One connection: send, await, record, repeat until `stop_at` or until `limit` requests were

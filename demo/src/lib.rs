@@ -259,14 +259,5 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// An error and its causes on one line (`outer: inner: root`), for messages meant for people.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+/// An error and its causes on one line, as wechat-mock words its own diagnoses.
+pub use wechat_mock::error_chain;

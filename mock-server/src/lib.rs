@@ -140,8 +140,14 @@ pub use push::{
 pub use server::{MockServer, MockServerBuilder, MockService, StartError};
 pub use state::MockStats;
 
-/// An error and its causes on one line (`outer: inner: root`), for messages meant for people.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its causes on one line (`outer: inner: root`), for messages meant for people:
+/// how the mock words its own diagnoses, and what its binary and the demo print.
+///
+/// ```
+/// let err = std::io::Error::other("disk full");
+/// assert_eq!(wechat_mock::error_chain(&err), "disk full");
+/// ```
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

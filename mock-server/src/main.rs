@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use wechat_mock::{CallbackMode, MockApp, MockServer};
+use wechat_mock::{CallbackMode, MockApp, MockServer, error_chain};
 use wechat_types::{AppSecret, EncodingAesKey, ServerToken};
 
 /// A faithful offline fake of the WeChat Official Account servers (api, open and mp on one port).
@@ -114,9 +114,9 @@ async fn run(args: Args) -> Result<(), String> {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         builder = builder
             .config_json(&text)
-            .map_err(|e| format!("{}: {}", path.display(), chain(&e)))?;
+            .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
     }
-    let server = builder.try_start().await.map_err(|e| chain(&e))?;
+    let server = builder.try_start().await.map_err(|e| error_chain(&e))?;
     print_banner(&server);
     // The handshake runs beside the wait for Ctrl-C, so a stop during it is a clean stop.
     let verify = async {
@@ -178,7 +178,7 @@ async fn verify_callback(server: &MockServer, url: &str, mode: CallbackMode) {
             println!(
                 "  callback NOT verified: {}. Pushes still go to {url}; fix the server and \
                  submit the URL again on the console.",
-                chain(&e)
+                error_chain(&e)
             );
         }
     }
@@ -209,15 +209,4 @@ async fn wait_for_stop() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

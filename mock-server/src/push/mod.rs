@@ -148,19 +148,8 @@ impl PushOutcome {
 /// A message a caller gave with `MsgId` 0 gets a fresh id, as WeChat assigns one to every
 /// message.
 fn with_msg_id(mut body: MessageBody) -> MessageBody {
-    match &mut body {
-        MessageBody::Text { msg_id, .. }
-        | MessageBody::Image { msg_id, .. }
-        | MessageBody::Voice { msg_id, .. }
-        | MessageBody::Video { msg_id, .. }
-        | MessageBody::ShortVideo { msg_id, .. }
-        | MessageBody::Location { msg_id, .. }
-        | MessageBody::Link { msg_id, .. }
-            if msg_id.0 == 0 =>
-        {
-            *msg_id = action::fresh_msg_id();
-        }
-        _ => {}
+    if let Some(msg_id) = body.msg_id_mut().filter(|id| id.0 == 0) {
+        *msg_id = action::fresh_msg_id();
     }
     body
 }

@@ -372,6 +372,37 @@ impl MessageBody {
             MessageBody::Event(_) => None,
         }
     }
+
+    /// The `MsgId` of an ordinary message, to set it (a fake WeChat numbers what it sends);
+    /// `None` for events and for unknown types, whose id stays in their raw document.
+    ///
+    /// ```
+    /// use wechat_types::MsgId;
+    /// use wechat_types::xml::MessageBody;
+    ///
+    /// let mut body = MessageBody::Text {
+    ///     content: "hi".into(),
+    ///     msg_id: MsgId(0),
+    ///     msg_data_id: None,
+    ///     idx: None,
+    /// };
+    /// if let Some(id) = body.msg_id_mut() {
+    ///     *id = MsgId(42);
+    /// }
+    /// assert_eq!(body.msg_id(), Some(MsgId(42)));
+    /// ```
+    pub fn msg_id_mut(&mut self) -> Option<&mut MsgId> {
+        match self {
+            MessageBody::Text { msg_id, .. }
+            | MessageBody::Image { msg_id, .. }
+            | MessageBody::Voice { msg_id, .. }
+            | MessageBody::Video { msg_id, .. }
+            | MessageBody::ShortVideo { msg_id, .. }
+            | MessageBody::Location { msg_id, .. }
+            | MessageBody::Link { msg_id, .. } => Some(msg_id),
+            MessageBody::Event(_) | MessageBody::Unknown { .. } => None,
+        }
+    }
 }
 
 impl Message {
