@@ -1,21 +1,27 @@
-//! The in-process dedupe store: a map with a TTL per key, bounded in size.
+//! The in-process dedupe store: keys in a ring of slots, each living for its TTL, bounded in
+//! size, split into shards so the server's threads rarely wait for each other.
 
-use std::collections::hash_map::Entry as MapEntry;
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::hash::BuildHasher;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use hashbrown::HashTable;
 use tokio::time::Instant;
 
 use super::{Claim, DedupeStore, StoreError, StoredAnswer};
 
-/// The default dedupe store: keys in a map, each living for its TTL, at most `capacity` of them.
+/// The default dedupe store: keys in memory, each living for its TTL, at most `capacity` of them.
 ///
 /// Expired keys are swept as new ones come in (amortized O(1) per claim, no background task).
 /// When the store is full the oldest key is dropped first: WeChat's retries come within seconds,
 /// so old keys are the least useful. Serves one process; several instances behind one URL need a
 /// shared store (`RedisDedupeStore`, feature `redis`).
+///
+/// A store of more than 8 192 keys is split into up to 16 shards, each with its own lock and an
+/// equal part of the capacity, so that a server's threads seldom wait on one another; the oldest
+/// key is then the oldest of its shard. Keys and answers live in slots that are written over in
+/// turn, so a push costs the store no allocation once it is warm.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -30,47 +36,86 @@ use super::{Claim, DedupeStore, StoreError, StoredAnswer};
 /// assert_eq!(store.claim("msg:1", ttl).await.unwrap(), Claim::Done(StoredAnswer::Success));
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct MemoryDedupeStore {
     capacity: usize,
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    /// foldhash, randomly seeded per process: SipHash cost more than the rest of a claim. Keys
+    /// foldhash, randomly seeded per store: SipHash cost more than the rest of a claim. Keys
     /// come from pushes that passed the signature check (in plaintext mode the body itself is
-    /// unsigned: see SECURITY.md), and the per-process seed keeps collisions from being
-    /// computed in advance.
-    entries: HashMap<Arc<str>, Entry, foldhash::fast::RandomState>,
-    /// Keys in claim order, with the generation they were claimed under. A record whose
-    /// generation no longer matches its entry is stale (the key expired and was claimed again).
-    order: VecDeque<(u64, Arc<str>)>,
-    next_generation: u64,
-}
-
-#[derive(Debug)]
-struct Entry {
-    generation: u64,
-    expires_at: Instant,
-    answer: Option<StoredAnswer>,
+    /// unsigned: see SECURITY.md), and the random seed keeps collisions from being computed in
+    /// advance.
+    hasher: foldhash::fast::RandomState,
+    /// A power of two in number, picked by the key's hash.
+    shards: Box<[Mutex<Shard>]>,
 }
 
 /// Default number of keys kept: a busy account's retries over a minute, with room to spare.
 const DEFAULT_CAPACITY: usize = 100_000;
+/// Most shards a store is split into: past the number of cores that contend for it, more shards
+/// only scatter memory.
+const MAX_SHARDS: usize = 16;
+/// Fewest keys a shard holds, so that a small store keeps its exact oldest-first order.
+const MIN_SHARD_CAPACITY: usize = 4096;
+
+/// One lock's worth of the store: a ring of slots in claim order, and an index from key to slot.
+struct Shard {
+    /// Slots this shard may hold.
+    capacity: usize,
+    /// The slot of each live key, found by the key's hash.
+    index: HashTable<u32>,
+    /// The ring; it grows to `capacity`, then its slots are reused in turn.
+    slots: Vec<Slot>,
+    /// Position of the oldest record.
+    head: usize,
+    /// Records in the ring, live or dead, from `head` on.
+    len: usize,
+}
+
+/// A claimed key and what it was answered with. Its buffers are kept when the slot is written
+/// over, so a warm store allocates nothing.
+struct Slot {
+    hash: u64,
+    key: String,
+    expires_at: Instant,
+    state: SlotState,
+    /// The reply document when `state` is `Reply`.
+    reply: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SlotState {
+    /// Gone from the index (expired and claimed again); skipped when the ring reaches it.
+    Dead,
+    InFlight,
+    Success,
+    Reply,
+}
 
 impl MemoryDedupeStore {
     /// A store keeping at most `capacity` keys (at least 1).
     pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        let shards = (capacity / MIN_SHARD_CAPACITY).clamp(1, MAX_SHARDS);
+        // A power of two, so a shard is picked with a mask.
+        let shards = if shards.is_power_of_two() {
+            shards
+        } else {
+            shards.next_power_of_two() / 2
+        };
+        let per_shard = capacity / shards;
         Self {
-            capacity: capacity.max(1),
-            inner: Mutex::new(Inner::default()),
+            capacity,
+            hasher: foldhash::fast::RandomState::default(),
+            shards: (0..shards)
+                .map(|_| Mutex::new(Shard::new(per_shard)))
+                .collect(),
         }
     }
 
     /// How many keys are held now (expired ones not yet swept included).
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.shards
+            .iter()
+            .map(|shard| lock(shard).index.len())
+            .sum()
     }
 
     /// True when no key is held.
@@ -78,54 +123,30 @@ impl MemoryDedupeStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // The map stays consistent whatever panicked while holding it: every update is a single
-        // insert or remove.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The key's hash and its shard, locked.
+    fn shard(&self, key: &str) -> (u64, MutexGuard<'_, Shard>) {
+        let hash = self.hasher.hash_one(key);
+        // The table reads the hash's low bits and its top seven: the shard takes bits from the
+        // middle, so the two choices stay independent.
+        let at = (hash >> 32) as usize & (self.shards.len() - 1);
+        (hash, lock(&self.shards[at]))
     }
 
     fn claim_now(&self, key: &str, ttl: Duration, now: Instant) -> Claim {
-        let mut guard = self.lock();
-        let inner = &mut *guard;
-        inner.sweep(now);
-        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(key) {
-            while inner.entries.len() >= self.capacity && inner.evict_oldest() {}
-        }
-        let generation = inner.next_generation;
-        // One lookup finds the key or makes its slot.
-        match inner.entries.entry(Arc::from(key)) {
-            MapEntry::Occupied(mut occupied) => {
-                let entry = occupied.get_mut();
-                if entry.expires_at > now {
-                    return match &entry.answer {
-                        Some(answer) => Claim::Done(answer.clone()),
-                        None => Claim::InFlight,
-                    };
-                }
-                // Expired but not swept yet (a key behind a longer-lived one): claim it in place.
-                // Its old record in `order` is now stale and will be skipped.
-                *entry = Entry {
-                    generation,
-                    expires_at: expiry(now, ttl),
-                    answer: None,
-                };
-                let key = Arc::clone(occupied.key());
-                inner.order.push_back((generation, key));
-            }
-            MapEntry::Vacant(vacant) => {
-                inner
-                    .order
-                    .push_back((generation, Arc::clone(vacant.key())));
-                vacant.insert(Entry {
-                    generation,
-                    expires_at: expiry(now, ttl),
-                    answer: None,
-                });
-            }
-        }
-        inner.next_generation += 1;
-        Claim::New
+        let (hash, mut shard) = self.shard(key);
+        shard.claim(hash, key, expiry(now, ttl), now)
     }
+
+    fn complete_now(&self, key: &str, answer: StoredAnswer) {
+        let (hash, mut shard) = self.shard(key);
+        shard.complete(hash, key, answer);
+    }
+}
+
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    // The shard stays consistent whatever panicked while holding it: nothing in it panics
+    // half-way through an update.
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `now + ttl`, or a century on for a TTL too large to add.
@@ -135,41 +156,150 @@ fn expiry(now: Instant, ttl: Duration) -> Instant {
         .unwrap_or(now)
 }
 
+impl Shard {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            index: HashTable::new(),
+            slots: Vec::new(),
+            head: 0,
+            len: 0,
+        }
+    }
+
+    fn find(&self, hash: u64, key: &str) -> Option<usize> {
+        self.index
+            .find(hash, |&at| self.slots[at as usize].key == key)
+            .map(|&at| at as usize)
+    }
+
+    fn claim(&mut self, hash: u64, key: &str, expires_at: Instant, now: Instant) -> Claim {
+        self.sweep(now);
+        if let Some(at) = self.find(hash, key) {
+            let slot = &self.slots[at];
+            if slot.expires_at > now {
+                return match slot.state {
+                    SlotState::InFlight | SlotState::Dead => Claim::InFlight,
+                    SlotState::Success => Claim::Done(StoredAnswer::Success),
+                    SlotState::Reply => Claim::Done(StoredAnswer::Reply(slot.reply.clone())),
+                };
+            }
+            // Expired but not swept yet (a key behind a longer-lived one): its record dies in
+            // place and the key is claimed anew at the back.
+            self.unindex(at);
+        }
+        if self.len == self.capacity {
+            self.pop_oldest();
+        }
+        let at = (self.head + self.len) % self.capacity;
+        if at == self.slots.len() {
+            // Still growing: until the ring is full, the next record is always the last one.
+            self.slots.push(Slot {
+                hash,
+                key: String::new(),
+                expires_at,
+                state: SlotState::Dead,
+                reply: String::new(),
+            });
+        }
+        let slot = &mut self.slots[at];
+        slot.hash = hash;
+        reuse(&mut slot.key, key);
+        slot.expires_at = expires_at;
+        slot.state = SlotState::InFlight;
+        let slots = &self.slots;
+        self.index
+            .insert_unique(hash, at as u32, |&other| slots[other as usize].hash);
+        self.len += 1;
+        Claim::New
+    }
+
+    fn complete(&mut self, hash: u64, key: &str, answer: StoredAnswer) {
+        // The key keeps the lifetime of its claim: retries stop within seconds of the first try.
+        let Some(at) = self.find(hash, key) else {
+            return;
+        };
+        let slot = &mut self.slots[at];
+        match answer {
+            StoredAnswer::Success => slot.state = SlotState::Success,
+            StoredAnswer::Reply(xml) => {
+                slot.state = SlotState::Reply;
+                // Copied into the slot's own buffer: the caller's copy is freed while still warm,
+                // and the slot's buffer is not freed at all.
+                if reusable(&slot.reply, xml.len()) {
+                    reuse(&mut slot.reply, &xml);
+                } else {
+                    slot.reply = xml;
+                }
+            }
+        }
+    }
+
+    /// Drops expired and dead records from the front of the ring.
+    fn sweep(&mut self, now: Instant) {
+        while self.len > 0 {
+            let slot = &self.slots[self.head];
+            if slot.state != SlotState::Dead && slot.expires_at > now {
+                break;
+            }
+            self.pop_oldest();
+        }
+    }
+
+    /// Drops the oldest record.
+    fn pop_oldest(&mut self) {
+        if self.slots[self.head].state != SlotState::Dead {
+            self.unindex(self.head);
+        }
+        self.head = (self.head + 1) % self.capacity;
+        self.len -= 1;
+    }
+
+    /// Takes the record at `at` out of the index; it stays in the ring, dead.
+    fn unindex(&mut self, at: usize) {
+        let slot = &mut self.slots[at];
+        if let Ok(entry) = self
+            .index
+            .find_entry(slot.hash, |&other| other as usize == at)
+        {
+            entry.remove();
+        }
+        slot.state = SlotState::Dead;
+    }
+}
+
+/// Writes `text` into `buffer`, keeping its allocation when that fits.
+fn reuse(buffer: &mut String, text: &str) {
+    if reusable(buffer, text.len()) {
+        buffer.clear();
+        buffer.push_str(text);
+    } else {
+        // Room for the usual key lengths, so the next one fits without growing.
+        let mut fresh = String::with_capacity(text.len().max(64));
+        fresh.push_str(text);
+        *buffer = fresh;
+    }
+}
+
+/// A buffer is written over when it holds `len` bytes without wasting much: a slot that once
+/// held a long reply does not keep that much memory for every short one after it.
+fn reusable(buffer: &String, len: usize) -> bool {
+    buffer.capacity() >= len && buffer.capacity() <= (2 * len).max(512)
+}
+
 impl Default for MemoryDedupeStore {
     fn default() -> Self {
         Self::new(DEFAULT_CAPACITY)
     }
 }
 
-impl Inner {
-    /// Drops expired keys from the front of the claim order.
-    fn sweep(&mut self, now: Instant) {
-        while let Some((generation, key)) = self.order.front() {
-            match self.entries.get(key) {
-                Some(entry) if entry.generation == *generation && entry.expires_at > now => break,
-                Some(entry) if entry.generation == *generation => {
-                    self.entries.remove(key);
-                }
-                // A stale record: the entry it pointed at is gone or was claimed again.
-                _ => {}
-            }
-            self.order.pop_front();
-        }
-    }
-
-    /// Drops the oldest key. False when nothing is left to drop.
-    fn evict_oldest(&mut self) -> bool {
-        let Some((generation, key)) = self.order.pop_front() else {
-            return false;
-        };
-        if self
-            .entries
-            .get(&key)
-            .is_some_and(|entry| entry.generation == generation)
-        {
-            self.entries.remove(&key);
-        }
-        true
+impl std::fmt::Debug for MemoryDedupeStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryDedupeStore")
+            .field("capacity", &self.capacity)
+            .field("shards", &self.shards.len())
+            .field("len", &self.len())
+            .finish()
     }
 }
 
@@ -185,10 +315,7 @@ impl DedupeStore for MemoryDedupeStore {
         answer: StoredAnswer,
         _ttl: Duration,
     ) -> Result<(), StoreError> {
-        // The key keeps the lifetime of its claim: retries stop within seconds of the first try.
-        if let Some(entry) = self.lock().entries.get_mut(key) {
-            entry.answer = Some(answer);
-        }
+        self.complete_now(key, answer);
         Ok(())
     }
 }
@@ -271,5 +398,96 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.claim("nope", TTL).await.unwrap(), Claim::New);
+    }
+
+    #[test]
+    fn a_key_behind_a_longer_lived_one_expires_in_place() {
+        let store = MemoryDedupeStore::new(10);
+        let t0 = Instant::now();
+        assert_eq!(
+            store.claim_now("long", Duration::from_secs(3600), t0),
+            Claim::New
+        );
+        assert_eq!(
+            store.claim_now("short", Duration::from_secs(10), t0),
+            Claim::New
+        );
+        // "short" has expired, but "long" is older and alive, so no sweep reaches it.
+        let t1 = t0 + Duration::from_secs(11);
+        let day = Duration::from_secs(86_400);
+        assert_eq!(store.claim_now("short", day, t1), Claim::New);
+        assert_eq!(store.claim_now("short", TTL, t1), Claim::InFlight);
+        assert_eq!(store.len(), 2);
+        // Its dead record is skipped, not taken for the new claim, when the ring reaches it.
+        let t2 = t0 + Duration::from_secs(3601);
+        assert_eq!(store.claim_now("other", TTL, t2), Claim::New);
+        assert_eq!(store.claim_now("short", TTL, t2), Claim::InFlight);
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn reused_slots_give_back_the_answer_they_were_given() {
+        let store = MemoryDedupeStore::new(2);
+        let t0 = Instant::now();
+        let long = StoredAnswer::Reply("<xml>".repeat(500));
+        let short = StoredAnswer::Reply("<xml>ok</xml>".to_owned());
+        // Six keys through two slots: each slot holds a long answer, then a short one, then a
+        // long one again.
+        for (i, answer) in [&long, &long, &short, &short, &long, &long]
+            .into_iter()
+            .enumerate()
+        {
+            let key = format!("k{i}");
+            assert_eq!(store.claim_now(&key, TTL, t0), Claim::New);
+            store.complete_now(&key, answer.clone());
+            assert_eq!(store.claim_now(&key, TTL, t0), Claim::Done(answer.clone()));
+        }
+        assert_eq!(store.len(), 2);
+        assert_eq!(store.claim_now("k0", TTL, t0), Claim::New);
+    }
+
+    #[test]
+    fn a_slot_does_not_keep_a_long_answer_s_memory_for_short_ones() {
+        let mut buffer = String::new();
+        reuse(&mut buffer, &"x".repeat(10_000));
+        reuse(&mut buffer, "short");
+        assert!(buffer.capacity() < 1024, "{}", buffer.capacity());
+        let before = buffer.capacity();
+        reuse(&mut buffer, "short too");
+        assert_eq!(
+            buffer.capacity(),
+            before,
+            "a fitting buffer is written over"
+        );
+        assert_eq!(buffer, "short too");
+    }
+
+    #[test]
+    fn a_large_store_is_sharded_and_keeps_the_newest_keys() {
+        let store = MemoryDedupeStore::new(40_000);
+        assert_eq!(store.shards.len(), 8);
+        let t0 = Instant::now();
+        for i in 0..100_000 {
+            assert_eq!(store.claim_now(&format!("msg:{i}"), TTL, t0), Claim::New);
+        }
+        // Every shard is full, and together they hold exactly the capacity.
+        assert_eq!(store.len(), 40_000);
+        // The newest keys are all still there; the first ones are long gone.
+        for i in 99_000..100_000 {
+            assert_eq!(
+                store.claim_now(&format!("msg:{i}"), TTL, t0),
+                Claim::InFlight
+            );
+        }
+        assert_eq!(store.claim_now("msg:0", TTL, t0), Claim::New);
+    }
+
+    #[test]
+    fn small_stores_are_one_shard_and_odd_sizes_round_down_to_a_power_of_two() {
+        assert_eq!(MemoryDedupeStore::new(0).shards.len(), 1);
+        assert_eq!(MemoryDedupeStore::new(8191).shards.len(), 1);
+        assert_eq!(MemoryDedupeStore::new(12_288).shards.len(), 2);
+        assert_eq!(MemoryDedupeStore::default().shards.len(), 16);
+        assert_eq!(MemoryDedupeStore::new(10_000_000).shards.len(), 16);
     }
 }
