@@ -78,6 +78,7 @@ pub mod dedupe;
 mod error;
 mod fallback;
 mod handler;
+mod head_watch;
 mod lazy_timeout;
 mod panic;
 mod query;

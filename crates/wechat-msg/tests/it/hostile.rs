@@ -898,3 +898,50 @@ async fn slow_clients_are_cut_off_within_the_timeouts() {
     assert_eq!(answer.status, 200);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
+
+/// Sends `requests` keep-alive requests on one connection, `gap` apart, then stays idle; returns
+/// how many answers arrived and how long after the last request was sent the server closed.
+async fn keep_alive(addr: SocketAddr, requests: &[Vec<u8>], gap: Duration) -> (usize, Duration) {
+    tokio::time::timeout(HANG, async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let mut answers = 0;
+        let mut buf = vec![0u8; 8192];
+        for raw in requests {
+            tokio::time::sleep(gap).await;
+            stream.write_all(raw).await.unwrap();
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed while requests kept coming");
+            assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+            answers += 1;
+        }
+        let idle_from = tokio::time::Instant::now();
+        // Nothing more is sent: the server must close.
+        while stream.read(&mut buf).await.unwrap_or(0) > 0 {}
+        (answers, idle_from.elapsed())
+    })
+    .await
+    .expect("an idle keep-alive connection is closed")
+}
+
+#[tokio::test]
+async fn the_header_timeout_runs_between_requests_not_across_them() {
+    let (server, runs) = target().await;
+    // Twelve requests 100 ms apart: 1.2 s on one connection, four times the header timeout,
+    // but never 300 ms without a head.
+    let requests: Vec<Vec<u8>> = (0..12)
+        .map(|i| {
+            let query = signed(&NOW.to_string(), &format!("keep-{i}"));
+            let body = text_xml("x", 100 + i).into_bytes();
+            let mut raw = request("POST", &query, &body);
+            let text = String::from_utf8(raw.clone()).unwrap();
+            raw = text.replace("Connection: close\r\n", "").into_bytes();
+            raw
+        })
+        .collect();
+    let (answers, idle) = keep_alive(server.addr, &requests, Duration::from_millis(100)).await;
+    assert_eq!(answers, 12);
+    assert_eq!(runs.load(Ordering::SeqCst), 12);
+    // Then idle: closed after the timeout, within a tick (a quarter of it) and some slack.
+    assert!(idle >= HEADER_TIMEOUT, "closed after {idle:?}");
+    assert!(idle < HEADER_TIMEOUT * 3, "closed after {idle:?}");
+}
