@@ -1,9 +1,11 @@
-//! The header read timeout of [`Server`](crate::Server), at a cost of two clock reads a request.
+//! The header read timeout of [`Server`](crate::Server), at a cost of one clock read a request.
 //!
 //! hyper's own header read timeout arms a timer for every request head (an allocation, and a
 //! registration in Tokio's timer wheel and back out of it). Here each connection has one timer
-//! that ticks a few times per timeout, and the service marks when the connection starts and stops
-//! waiting for a head: when a request's head has been read, and when its answer is ready.
+//! that ticks four times per timeout, and the service marks when the connection starts and stops
+//! waiting for a head: when a request's head has been read, and when its answer is ready. (The
+//! wait counts from the answer being ready rather than written: answers are small enough for
+//! the socket's buffer, so the two are the same moment.)
 
 use std::convert::Infallible;
 use std::future::Future;

