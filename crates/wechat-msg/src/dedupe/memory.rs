@@ -18,7 +18,7 @@ use super::{Claim, DedupeStore, StoreError, StoredAnswer};
 /// so old keys are the least useful. Serves one process; several instances behind one URL need a
 /// shared store (`RedisDedupeStore`, feature `redis`).
 ///
-/// A store of more than 8 192 keys is split into up to 16 shards, each with its own lock and an
+/// A store of 8 192 keys or more is split into up to 16 shards, each with its own lock and an
 /// equal part of the capacity, so that a server's threads seldom wait on one another; the oldest
 /// key is then the oldest of its shard. Keys and answers live in slots that are written over in
 /// turn, so a push costs the store no allocation once it is warm.
@@ -100,7 +100,8 @@ impl MemoryDedupeStore {
         } else {
             shards.next_power_of_two() / 2
         };
-        let per_shard = capacity / shards;
+        // Slots are numbered in 32 bits: far more than memory holds.
+        let per_shard = (capacity / shards).min(u32::MAX as usize);
         Self {
             capacity,
             hasher: foldhash::fast::RandomState::default(),
