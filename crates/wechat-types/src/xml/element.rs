@@ -186,6 +186,15 @@ impl<'a> ElementRef<'a> {
         }
     }
 
+    /// A leaf element with its text, for the fast reader.
+    pub(super) fn leaf(name: &'a str, text: &'a str) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            text: Cow::Borrowed(text),
+            children: Vec::new(),
+        }
+    }
+
     /// Makes room for `additional` children, for the fast reader.
     pub(super) fn reserve_children(&mut self, additional: usize) {
         self.children.reserve_exact(additional);
