@@ -166,4 +166,42 @@ mod tests {
             Err(CallbackError::UnsupportedEncryptType(_))
         ));
     }
+
+    proptest::proptest! {
+        /// Every parameter reads as a form parser reads the first pair of that name.
+        #[test]
+        fn agrees_with_a_form_parser(
+            pairs in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "signature", "timestamp", "nonce", "echostr", "encrypt_type",
+                        "msg_signature", "openid", "",
+                    ]),
+                    proptest::option::of("[a-z0-9%+=&中]{0,8}"),
+                ),
+                0..10,
+            )
+        ) {
+            let query = pairs
+                .iter()
+                .map(|(name, value)| match value {
+                    Some(value) => format!("{name}={value}"),
+                    None => (*name).to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            let parsed = PushQuery::parse(&query);
+            let first = |wanted: &str| {
+                form_urlencoded::parse(query.as_bytes())
+                    .find(|(name, _)| name == wanted)
+                    .map(|(_, value)| value.into_owned())
+            };
+            proptest::prop_assert_eq!(parsed.signature.map(Cow::into_owned), first("signature"));
+            proptest::prop_assert_eq!(parsed.timestamp.map(Cow::into_owned), first("timestamp"));
+            proptest::prop_assert_eq!(parsed.nonce.map(Cow::into_owned), first("nonce"));
+            proptest::prop_assert_eq!(parsed.echostr.map(Cow::into_owned), first("echostr"));
+            proptest::prop_assert_eq!(parsed.encrypt_type.map(Cow::into_owned), first("encrypt_type"));
+            proptest::prop_assert_eq!(parsed.msg_signature.map(Cow::into_owned), first("msg_signature"));
+        }
+    }
 }
