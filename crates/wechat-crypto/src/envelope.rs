@@ -139,6 +139,21 @@ pub(crate) fn push_reply_envelope(
     out.push_str("</xml>");
 }
 
+/// The length of [`push_reply_envelope`]'s output for an Encrypt text of `encrypt_len` bytes (and
+/// a 40-character signature), when the nonce needs no escaping. Sizing the buffer exactly lets
+/// the HTTP layer take it over without another allocation.
+pub(crate) fn reply_envelope_len(encrypt_len: usize, timestamp: &str, nonce: &str) -> usize {
+    const MARKUP: usize = "<xml><Encrypt><![CDATA[".len()
+        + "]]></Encrypt><MsgSignature><![CDATA[".len()
+        + 40
+        + "]]></MsgSignature><TimeStamp>".len()
+        + "</TimeStamp>".len()
+        + "<Nonce><![CDATA[".len()
+        + "]]></Nonce>".len()
+        + "</xml>".len();
+    MARKUP + encrypt_len + timestamp.len() + nonce.len()
+}
+
 pub(crate) fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {
     let root = ElementRef::parse(body)?;
     if root.name() != "xml" {

@@ -16,6 +16,7 @@ use wechat_types::{AppId, EncodingAesKey, ServerToken};
 
 use crate::envelope::{
     EncryptedEnvelope, ReplyEnvelope, encrypt_text, parse_root, push_reply_envelope,
+    reply_envelope_len,
 };
 use crate::signature::msg_signature_digest;
 use crate::{CryptoError, msg_signature, verify_msg_signature};
@@ -212,9 +213,10 @@ impl MessageCrypto {
         let sealed = self.seal(fresh_random(), reply_xml.as_bytes());
         // Rendered in one buffer: the base64 goes straight into the envelope and is signed where
         // it lies, instead of living in a String of its own first.
-        let mut out = String::with_capacity(sealed.len().div_ceil(3) * 4 + nonce.len() + 200);
         let mut digits = itoa::Buffer::new();
         let timestamp_text = digits.format(timestamp);
+        let encrypt_len = sealed.len().div_ceil(3) * 4;
+        let mut out = String::with_capacity(reply_envelope_len(encrypt_len, timestamp_text, nonce));
         push_reply_envelope(
             &mut out,
             |out| STANDARD.encode_append(&sealed, out),
@@ -516,6 +518,25 @@ mod tests {
         );
         assert_ne!(dirty, sealed);
         assert_eq!(crypto.decrypt(&dirty).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn encrypt_reply_sizes_its_buffer_exactly() {
+        // An exact buffer is handed to the HTTP layer as it is (`Bytes::from` of a full Vec
+        // allocates nothing more).
+        let crypto = crypto("wx1");
+        let token = ServerToken::new("t");
+        for (reply, timestamp, nonce) in [
+            ("<xml>hi</xml>", 1713424427, "415670741"),
+            ("<xml>a longer reply, 中文 too</xml>", -5, ""),
+            (&*"x".repeat(1000), 0, "n"),
+        ] {
+            let body = crypto.encrypt_reply(&token, reply, timestamp, nonce);
+            assert_eq!(body.len(), body.capacity(), "{reply:?}");
+        }
+        // A nonce that must be escaped only makes the buffer grow.
+        let body = crypto.encrypt_reply(&token, "<xml>hi</xml>", 1, "a]]>b");
+        assert!(ReplyEnvelope::parse(body.as_bytes()).is_ok());
     }
 
     #[test]
