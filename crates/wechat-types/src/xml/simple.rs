@@ -17,7 +17,7 @@ use super::find_cdata_end;
 pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Option<ElementRef<'_>> {
     let bytes = input.as_bytes();
     let mut at = skip_whitespace(bytes, 0);
-    let mut stack: Vec<ElementRef<'_>> = Vec::with_capacity(4);
+    let mut stack = OpenElements::default();
     let mut count = 0usize;
     loop {
         // Most tags follow the one before directly: look before calling memchr.
@@ -100,6 +100,44 @@ pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Optio
             stack.push(element);
             at = name_end + 1;
         }
+    }
+}
+
+/// The elements open at a point of the document, innermost last. The root is kept apart, so a
+/// flat push (whose other elements are leaves, read whole) needs no allocation here.
+#[derive(Default)]
+struct OpenElements<'a> {
+    root: Option<ElementRef<'a>>,
+    below_root: Vec<ElementRef<'a>>,
+}
+
+impl<'a> OpenElements<'a> {
+    fn len(&self) -> usize {
+        usize::from(self.root.is_some()) + self.below_root.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.root.is_none()
+    }
+
+    fn push(&mut self, element: ElementRef<'a>) {
+        if self.root.is_none() {
+            self.root = Some(element);
+        } else {
+            self.below_root.push(element);
+        }
+    }
+
+    fn pop(&mut self) -> Option<ElementRef<'a>> {
+        self.below_root.pop().or_else(|| self.root.take())
+    }
+
+    fn last(&self) -> Option<&ElementRef<'a>> {
+        self.below_root.last().or(self.root.as_ref())
+    }
+
+    fn last_mut(&mut self) -> Option<&mut ElementRef<'a>> {
+        self.below_root.last_mut().or(self.root.as_mut())
     }
 }
 
