@@ -150,7 +150,8 @@ impl MessageCrypto {
         // `pad` is 1..=32, so the cast cannot truncate.
         buf.resize(content + pad, pad as u8);
 
-        let mut cbc = cbc::Encryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into());
+        // Over a reference: the key schedules (both directions, half a kilobyte) are not copied.
+        let mut cbc = cbc::Encryptor::<&Aes256>::inner_iv_init(&self.cipher, &self.iv.into());
         for block in buf.chunks_exact_mut(16) {
             cbc.encrypt_block_mut(block.into());
         }
@@ -272,7 +273,7 @@ impl MessageCrypto {
             return Err(CryptoError::InvalidLength(buf.len()));
         }
         let total = buf.len();
-        let cbc = cbc::Decryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into());
+        let cbc = cbc::Decryptor::<&Aes256>::inner_iv_init(&self.cipher, &self.iv.into());
         // Blocks are whole (checked above), so unpadding with `NoPadding` cannot fail; the
         // real, 32-byte padding is checked by hand below.
         let len = cbc
