@@ -538,7 +538,11 @@ mod tests {
         // deviations) never fails by chance, and catches a missing, doubled or skewed symbol.
         for symbol in (b'0'..=b'9').chain(b'A'..=b'Z').chain(b'a'..=b'z') {
             let count = counts[usize::from(symbol)];
-            assert!((2_323..=2_839).contains(&count), "{}: {count}", char::from(symbol));
+            assert!(
+                (2_323..=2_839).contains(&count),
+                "{}: {count}",
+                char::from(symbol)
+            );
         }
     }
 
