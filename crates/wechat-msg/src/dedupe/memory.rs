@@ -19,8 +19,9 @@ use super::{Claim, DedupeStore, StoreError, StoredAnswer};
 /// shared store (`RedisDedupeStore`, feature `redis`).
 ///
 /// A store of 8 192 keys or more is split into up to 16 shards, each with its own lock and an
-/// equal part of the capacity, so that a server's threads seldom wait on one another; the oldest
-/// key is then the oldest of its shard. Keys and answers live in slots that are written over in
+/// equal part of the capacity (the capacity rounded down to a multiple of the shard count), so
+/// that a server's threads seldom wait on one another; the oldest key is then the oldest of its
+/// shard, and a key claimed again after it expired keeps its place in that order. Keys and answers live in slots that are written over in
 /// turn, so a push costs the store no allocation once it is warm.
 ///
 /// ```
@@ -82,8 +83,8 @@ struct Slot {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum SlotState {
-    /// Gone from the index (expired and claimed again); skipped when the ring reaches it.
-    Dead,
+    /// Outside the ring's records: dropped, or not yet written.
+    Free,
     InFlight,
     Success,
     Reply,
@@ -180,14 +181,19 @@ impl Shard {
             let slot = &self.slots[at];
             if slot.expires_at > now {
                 return match slot.state {
-                    SlotState::InFlight | SlotState::Dead => Claim::InFlight,
+                    // Only records in the ring are indexed, so `Free` is not found here.
+                    SlotState::InFlight | SlotState::Free => Claim::InFlight,
                     SlotState::Success => Claim::Done(StoredAnswer::Success),
                     SlotState::Reply => Claim::Done(StoredAnswer::Reply(slot.reply.clone())),
                 };
             }
-            // Expired but not swept yet (a key behind a longer-lived one): its record dies in
-            // place and the key is claimed anew at the back.
-            self.unindex(at);
+            // Expired but not swept yet (a key behind a longer-lived one): claimed anew where
+            // its record stands. A fresh record at the back would leave a dead one behind, and a
+            // full ring would then drop a live key to make room for it.
+            let slot = &mut self.slots[at];
+            slot.expires_at = expires_at;
+            slot.state = SlotState::InFlight;
+            return Claim::New;
         }
         if self.len == self.capacity {
             self.pop_oldest();
@@ -199,7 +205,7 @@ impl Shard {
                 hash,
                 key: String::new(),
                 expires_at,
-                state: SlotState::Dead,
+                state: SlotState::Free,
                 reply: String::new(),
             });
         }
@@ -236,28 +242,23 @@ impl Shard {
         }
     }
 
-    /// Drops expired and dead records from the front of the ring.
+    /// Drops expired records from the front of the ring. Their reply buffers are freed: a burst
+    /// of pushes does not keep its replies' memory once their keys have expired. (Records
+    /// dropped to make room keep theirs, for the record written next.)
     fn sweep(&mut self, now: Instant) {
         while self.len > 0 {
-            let slot = &self.slots[self.head];
-            if slot.state != SlotState::Dead && slot.expires_at > now {
+            let slot = &mut self.slots[self.head];
+            if slot.expires_at > now {
                 break;
             }
+            slot.reply = String::new();
             self.pop_oldest();
         }
     }
 
-    /// Drops the oldest record.
+    /// Drops the oldest record, taking its key out of the index.
     fn pop_oldest(&mut self) {
-        if self.slots[self.head].state != SlotState::Dead {
-            self.unindex(self.head);
-        }
-        self.head = (self.head + 1) % self.capacity;
-        self.len -= 1;
-    }
-
-    /// Takes the record at `at` out of the index; it stays in the ring, dead.
-    fn unindex(&mut self, at: usize) {
+        let at = self.head;
         let slot = &mut self.slots[at];
         if let Ok(entry) = self
             .index
@@ -265,7 +266,9 @@ impl Shard {
         {
             entry.remove();
         }
-        slot.state = SlotState::Dead;
+        slot.state = SlotState::Free;
+        self.head = (self.head + 1) % self.capacity;
+        self.len -= 1;
     }
 }
 
@@ -402,28 +405,56 @@ mod tests {
     }
 
     #[test]
-    fn a_key_behind_a_longer_lived_one_expires_in_place() {
-        let store = MemoryDedupeStore::new(10);
+    fn a_key_behind_a_longer_lived_one_is_claimed_again_in_place() {
+        // Two keys fill the store; the second expires first, behind the first.
+        let store = MemoryDedupeStore::new(2);
         let t0 = Instant::now();
-        assert_eq!(
-            store.claim_now("long", Duration::from_secs(3600), t0),
-            Claim::New
-        );
+        let hour = Duration::from_secs(3600);
+        assert_eq!(store.claim_now("long", hour, t0), Claim::New);
         assert_eq!(
             store.claim_now("short", Duration::from_secs(10), t0),
             Claim::New
         );
-        // "short" has expired, but "long" is older and alive, so no sweep reaches it.
         let t1 = t0 + Duration::from_secs(11);
-        let day = Duration::from_secs(86_400);
-        assert_eq!(store.claim_now("short", day, t1), Claim::New);
-        assert_eq!(store.claim_now("short", TTL, t1), Claim::InFlight);
+        assert_eq!(store.claim_now("short", hour, t1), Claim::New);
+        assert_eq!(store.claim_now("short", hour, t1), Claim::InFlight);
+        // Claiming it again took no room: the live key beside it was not dropped.
+        assert_eq!(store.claim_now("long", hour, t1), Claim::InFlight);
         assert_eq!(store.len(), 2);
-        // Its dead record is skipped, not taken for the new claim, when the ring reaches it.
-        let t2 = t0 + Duration::from_secs(3601);
-        assert_eq!(store.claim_now("other", TTL, t2), Claim::New);
-        assert_eq!(store.claim_now("short", TTL, t2), Claim::InFlight);
-        assert_eq!(store.len(), 2);
+        // Its new lifetime counts: still held after the first one's hour.
+        let t2 = t0 + hour + Duration::from_secs(1);
+        assert_eq!(store.claim_now("other", hour, t2), Claim::New);
+        assert_eq!(store.claim_now("short", hour, t2), Claim::InFlight);
+        assert_eq!(store.claim_now("long", hour, t2), Claim::New);
+    }
+
+    #[test]
+    fn expired_keys_give_back_their_reply_memory() {
+        let store = MemoryDedupeStore::new(100);
+        let t0 = Instant::now();
+        for i in 0..50 {
+            let key = format!("k{i}");
+            store.claim_now(&key, TTL, t0);
+            store.complete_now(&key, StoredAnswer::Reply("x".repeat(4096)));
+        }
+        let held = |store: &MemoryDedupeStore| -> usize {
+            store
+                .shards
+                .iter()
+                .map(|shard| {
+                    lock(shard)
+                        .slots
+                        .iter()
+                        .map(|slot| slot.reply.capacity())
+                        .sum::<usize>()
+                })
+                .sum()
+        };
+        assert!(held(&store) >= 50 * 4096);
+        // A minute later one new key sweeps the rest, and their replies' memory with them.
+        store.claim_now("later", TTL, t0 + TTL + Duration::from_secs(1));
+        assert_eq!(store.len(), 1);
+        assert_eq!(held(&store), 0);
     }
 
     #[test]
