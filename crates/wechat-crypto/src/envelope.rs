@@ -126,31 +126,42 @@ pub(crate) fn push_reply_envelope(
     timestamp: &str,
     nonce: &str,
 ) {
-    out.push_str("<xml><Encrypt><![CDATA[");
+    out.push_str(OPEN_ENCRYPT);
     let start = out.len();
     push_encrypt(out);
     let digest = sign(&out[start..]);
-    out.push_str("]]></Encrypt><MsgSignature><![CDATA[");
+    out.push_str(ENCRYPT_TO_SIGNATURE);
     hex::push(out, &digest);
-    out.push_str("]]></MsgSignature><TimeStamp>");
+    out.push_str(SIGNATURE_TO_TIMESTAMP);
     out.push_str(timestamp);
-    out.push_str("</TimeStamp>");
+    out.push_str(CLOSE_TIMESTAMP);
     push_cdata_element(out, "Nonce", nonce);
-    out.push_str("</xml>");
+    out.push_str(CLOSE_ENVELOPE);
 }
+
+// The fixed markup of a reply envelope, written by `push_reply_envelope` and counted by
+// `reply_envelope_len`.
+const OPEN_ENCRYPT: &str = "<xml><Encrypt><![CDATA[";
+const ENCRYPT_TO_SIGNATURE: &str = "]]></Encrypt><MsgSignature><![CDATA[";
+const SIGNATURE_TO_TIMESTAMP: &str = "]]></MsgSignature><TimeStamp>";
+const CLOSE_TIMESTAMP: &str = "</TimeStamp>";
+/// What `push_cdata_element` writes around a nonce that needs no escaping.
+const NONCE_MARKUP: &str = "<Nonce><![CDATA[]]></Nonce>";
+const CLOSE_ENVELOPE: &str = "</xml>";
 
 /// The length of [`push_reply_envelope`]'s output for an Encrypt text of `encrypt_len` bytes (and
 /// a 40-character signature), when the nonce needs no escaping. Sizing the buffer exactly lets
 /// the HTTP layer take it over without another allocation.
 pub(crate) fn reply_envelope_len(encrypt_len: usize, timestamp: &str, nonce: &str) -> usize {
-    const MARKUP: usize = "<xml><Encrypt><![CDATA[".len()
-        + "]]></Encrypt><MsgSignature><![CDATA[".len()
-        + 40
-        + "]]></MsgSignature><TimeStamp>".len()
-        + "</TimeStamp>".len()
-        + "<Nonce><![CDATA[".len()
-        + "]]></Nonce>".len()
-        + "</xml>".len();
+    /// A SHA-1 digest in hex.
+    const SIGNATURE_LEN: usize = 40;
+    const MARKUP: usize = OPEN_ENCRYPT.len()
+        + ENCRYPT_TO_SIGNATURE.len()
+        + SIGNATURE_LEN
+        + SIGNATURE_TO_TIMESTAMP.len()
+        + CLOSE_TIMESTAMP.len()
+        + NONCE_MARKUP.len()
+        + CLOSE_ENVELOPE.len();
     MARKUP + encrypt_len + timestamp.len() + nonce.len()
 }
 

@@ -64,7 +64,7 @@ impl Matcher {
             Matcher::EventKey { event: name, key } => event(msg).is_some_and(|e| {
                 e.name().eq_ignore_ascii_case(name) && e.key().as_deref() == Some(key)
             }),
-            Matcher::Menu(key) => event(msg).and_then(menu_key) == Some(key.as_str()),
+            Matcher::Menu(key) => event(msg).and_then(Event::menu_key) == Some(key.as_str()),
             Matcher::Text(exact) => text(msg) == Some(exact.as_str()),
             Matcher::TextPrefix(prefix) => {
                 text(msg).is_some_and(|t| t.starts_with(prefix.as_str()))
@@ -85,21 +85,6 @@ fn event(msg: &Message) -> Option<&Event> {
 fn text(msg: &Message) -> Option<&str> {
     match &msg.body {
         MessageBody::Text { content, .. } => Some(content),
-        _ => None,
-    }
-}
-
-/// The key of a menu button behind an event: `CLICK` and the buttons that open the scanner, the
-/// camera, the album or the location picker. (A `VIEW` button's key is its URL.)
-fn menu_key(event: &Event) -> Option<&str> {
-    match event {
-        Event::Click { key }
-        | Event::ScancodePush { key, .. }
-        | Event::ScancodeWaitmsg { key, .. }
-        | Event::PicSysphoto { key, .. }
-        | Event::PicPhotoOrAlbum { key, .. }
-        | Event::PicWeixin { key, .. }
-        | Event::LocationSelect { key, .. } => Some(key),
         _ => None,
     }
 }

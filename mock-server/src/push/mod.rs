@@ -169,16 +169,12 @@ fn effect(body: &MessageBody) -> Effect {
     match body {
         MessageBody::Event(Event::Subscribe { .. }) => Effect::Subscribe,
         MessageBody::Event(Event::Unsubscribe) => Effect::Unsubscribe,
-        MessageBody::Event(
-            Event::Click { .. }
-            | Event::Scan { .. }
-            | Event::ScancodePush { .. }
-            | Event::ScancodeWaitmsg { .. }
-            | Event::PicSysphoto { .. }
-            | Event::PicPhotoOrAlbum { .. }
-            | Event::PicWeixin { .. }
-            | Event::LocationSelect { .. },
-        ) => Effect::Opens(Interaction::Event),
+        // A QR scan, or a menu button the user pressed (not one that only opens a link).
+        MessageBody::Event(event)
+            if matches!(event, Event::Scan { .. }) || event.menu_key().is_some() =>
+        {
+            Effect::Opens(Interaction::Event)
+        }
         MessageBody::Event(_) | MessageBody::Unknown { .. } => Effect::Nothing,
         _ => Effect::Opens(Interaction::Message),
     }

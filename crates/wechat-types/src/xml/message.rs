@@ -316,18 +316,35 @@ impl Event {
         }
     }
 
-    /// The `EventKey` as WeChat sends it, when the event has one (`qrscene_…` for a scan-to-follow).
-    pub fn key(&self) -> Option<String> {
+    /// The key of the menu button behind the event: `CLICK` and the buttons that open the
+    /// scanner, the camera, the album or the location picker. `None` for every other event (a
+    /// `VIEW` button's `EventKey` is its URL, not a key).
+    ///
+    /// ```
+    /// use wechat_types::xml::Event;
+    ///
+    /// let click = Event::Click { key: "V1001_TODAY_MUSIC".into() };
+    /// assert_eq!(click.menu_key(), Some("V1001_TODAY_MUSIC"));
+    /// assert_eq!(Event::Unsubscribe.menu_key(), None);
+    /// ```
+    pub fn menu_key(&self) -> Option<&str> {
         match self {
-            Event::Subscribe { scene, .. } => scene.as_ref().map(|s| format!("qrscene_{}", s.0)),
-            Event::Scan { scene, .. } => Some(scene.0.clone()),
             Event::Click { key }
             | Event::ScancodePush { key, .. }
             | Event::ScancodeWaitmsg { key, .. }
             | Event::PicSysphoto { key, .. }
             | Event::PicPhotoOrAlbum { key, .. }
             | Event::PicWeixin { key, .. }
-            | Event::LocationSelect { key, .. } => Some(key.clone()),
+            | Event::LocationSelect { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The `EventKey` as WeChat sends it, when the event has one (`qrscene_…` for a scan-to-follow).
+    pub fn key(&self) -> Option<String> {
+        match self {
+            Event::Subscribe { scene, .. } => scene.as_ref().map(|s| format!("qrscene_{}", s.0)),
+            Event::Scan { scene, .. } => Some(scene.0.clone()),
             Event::View { url, .. } => Some(url.clone()),
             Event::ViewMiniprogram { page_path, .. } => Some(page_path.clone()),
             Event::Unknown { raw, .. } => raw.child_text("EventKey").map(str::to_owned),
@@ -335,6 +352,8 @@ impl Event {
             | Event::Location { .. }
             | Event::TemplateSendJobFinish { .. }
             | Event::MassSendJobFinish { .. } => None,
+            // The menu buttons with a key.
+            _ => self.menu_key().map(str::to_owned),
         }
     }
 }
