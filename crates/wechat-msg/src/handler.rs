@@ -48,7 +48,7 @@ pub trait Handler: Send + Sync + 'static {
 }
 
 /// The future every handler method returns (what [`macro@async_trait`] generates).
-type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Option<Reply>> + Send + 'a>>;
+pub(crate) type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Option<Reply>> + Send + 'a>>;
 
 /// Implements [`Handler`] for a pointer to a handler by forwarding to the handler's own future:
 /// written out rather than with `async_trait`, which would box a second future around it and
