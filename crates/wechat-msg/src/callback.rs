@@ -186,22 +186,32 @@ impl Callback {
             });
         }
         let query = PushQuery::parse(query.unwrap_or_default());
-        match *method {
-            Method::GET => self.verify_url(&query).await,
-            Method::POST => self.push(&query, body).await,
-            _ => Err(CallbackError::MethodNotAllowed(method.clone())),
+        // Checked in the order a client would fix them: method, echostr, signature, timestamp,
+        // nonce, then the body. Only the nonce store (replay protection) and the answer wait.
+        let echostr = match *method {
+            Method::GET => Some(PushQuery::require(&query.echostr, "echostr")?),
+            Method::POST => None,
+            _ => return Err(CallbackError::MethodNotAllowed(method.clone())),
+        };
+        let (timestamp, nonce, now) = self.check_signature(&query)?;
+        if let Some(store) = &self.inner.nonce_store {
+            self.check_nonce(store.as_ref(), timestamp, nonce).await?;
         }
+        if let Some(echostr) = echostr {
+            // `GET`: the URL verification WeChat runs when the callback URL is saved.
+            return Ok(Outcome::Echo(echostr.to_owned()));
+        }
+        let (msg, encrypted) = self.open_push(&query, body, timestamp, nonce)?;
+        let seal = Seal {
+            encrypted,
+            nonce,
+            now,
+        };
+        Ok(self.answer(msg, seal).await)
     }
 
-    /// `GET`: the URL verification WeChat runs when the callback URL is saved.
-    async fn verify_url(&self, query: &PushQuery<'_>) -> Result<Outcome, CallbackError> {
-        let echostr = PushQuery::require(&query.echostr, "echostr")?;
-        self.authenticate(query).await?;
-        Ok(Outcome::Echo(echostr.to_owned()))
-    }
-
-    /// Checks `signature`, the timestamp window and the nonce; returns timestamp and nonce.
-    async fn authenticate<'q>(
+    /// Checks `signature` and the timestamp window; returns timestamp, nonce and the time now.
+    fn check_signature<'q>(
         &self,
         query: &'q PushQuery<'q>,
     ) -> Result<(&'q str, &'q str, i64), CallbackError> {
@@ -225,93 +235,97 @@ impl Callback {
                 });
             }
         }
-        if let Some(store) = &self.inner.nonce_store {
-            let key = format!("nonce:{timestamp}:{nonce}");
-            let ttl = config
-                .timestamp_window
-                .unwrap_or(config.dedupe_ttl)
-                .saturating_mul(2);
-            match store.claim(&key, ttl).await {
-                Ok(Claim::New) => {}
-                Ok(_) => return Err(CallbackError::NonceReplayed),
-                Err(err) => tracing::warn!(error = %err, "nonce store failed; request let through"),
-            }
-        }
         Ok((timestamp, nonce, now))
     }
 
-    /// `POST`: a message or event.
-    async fn push(&self, query: &PushQuery<'_>, body: &[u8]) -> Result<Outcome, CallbackError> {
+    /// Refuses a `timestamp` and `nonce` seen before (replay protection).
+    async fn check_nonce(
+        &self,
+        store: &dyn DedupeStore,
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<(), CallbackError> {
         let config = &self.inner.config;
-        let (timestamp, nonce, now) = self.authenticate(query).await?;
+        let key = format!("nonce:{timestamp}:{nonce}");
+        let ttl = config
+            .timestamp_window
+            .unwrap_or(config.dedupe_ttl)
+            .saturating_mul(2);
+        match store.claim(&key, ttl).await {
+            Ok(Claim::New) => Ok(()),
+            Ok(_) => Err(CallbackError::NonceReplayed),
+            Err(err) => {
+                tracing::warn!(error = %err, "nonce store failed; request let through");
+                Ok(())
+            }
+        }
+    }
+
+    /// `POST`: reads the message, decrypting it first when it is sealed; true when it was.
+    fn open_push(
+        &self,
+        query: &PushQuery<'_>,
+        body: &[u8],
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<(Message, bool), CallbackError> {
+        let config = &self.inner.config;
         let encrypted = match (config.mode, query.sealing()?) {
             (Mode::Plaintext, _) => false,
             (Mode::Safe, Sealing::Plain) => return Err(CallbackError::EncryptionRequired),
             (_, Sealing::Aes) => true,
             (Mode::Auto | Mode::Compat, Sealing::Plain) => false,
         };
-
-        let decrypted;
-        let xml = if encrypted {
-            let crypto = config
-                .crypto
-                .as_ref()
-                .ok_or(CallbackError::EncryptionNotConfigured)?;
-            let msg_signature = PushQuery::require(&query.msg_signature, "msg_signature")?;
-            // One call reads the envelope, checks msg_signature and decrypts; its error says
-            // which step refused.
-            decrypted = crypto
-                .decrypt_push(&config.token, timestamp, nonce, msg_signature, body)
-                .map_err(CallbackError::from_decrypt)?;
-            &decrypted[..]
-        } else {
-            body
-        };
-        let msg = Message::parse(xml).map_err(CallbackError::Message)?;
-
-        let seal = Seal {
-            encrypted,
-            nonce,
-            now,
-        };
-        Ok(self.answer(msg, seal).await)
+        if !encrypted {
+            return Ok((Message::parse(body).map_err(CallbackError::Message)?, false));
+        }
+        let crypto = config
+            .crypto
+            .as_ref()
+            .ok_or(CallbackError::EncryptionNotConfigured)?;
+        let msg_signature = PushQuery::require(&query.msg_signature, "msg_signature")?;
+        // One call reads the envelope, checks msg_signature and decrypts; its error says which
+        // step refused.
+        let decrypted = crypto
+            .decrypt_push(&config.token, timestamp, nonce, msg_signature, body)
+            .map_err(CallbackError::from_decrypt)?;
+        let msg = Message::parse(&decrypted).map_err(CallbackError::Message)?;
+        Ok((msg, true))
     }
 
     /// The answer to a message: the stored one for a retry, else the handler's.
     async fn answer(&self, msg: Message, seal: Seal<'_>) -> Outcome {
         let config = &self.inner.config;
-        let Some(store) = &config.dedupe else {
-            return match self.run_handler(msg, None, seal.now).await {
-                Some(answer) => self.seal_owned(answer, seal),
-                None => Outcome::Success,
-            };
-        };
-        let key = msg.dedupe_key();
-        match store.claim(&key, config.dedupe_ttl).await {
-            Ok(Claim::New) => {}
-            Ok(Claim::InFlight) => {
-                tracing::debug!(
-                    key,
-                    "retry of a push still being handled; answering success"
-                );
-                return Outcome::Success;
-            }
-            Ok(Claim::Done(answer)) => {
-                tracing::debug!(key, "retry of a push already answered");
-                return self.seal_owned(answer, seal);
-            }
-            Err(err) => {
+        // The store and the key the push was claimed under, when dedupe is on and working.
+        let mut claimed = None;
+        if let Some(store) = &config.dedupe {
+            let key = msg.dedupe_key();
+            match store.claim(&key, config.dedupe_ttl).await {
+                Ok(Claim::New) => claimed = Some((store, key)),
+                Ok(Claim::InFlight) => {
+                    tracing::debug!(
+                        key,
+                        "retry of a push still being handled; answering success"
+                    );
+                    return Outcome::Success;
+                }
+                Ok(Claim::Done(answer)) => {
+                    tracing::debug!(key, "retry of a push already answered");
+                    return self.seal_owned(answer, seal);
+                }
                 // Answering twice beats not answering.
-                tracing::warn!(key, error = %err, "dedupe store failed; handling without dedupe");
-                return match self.run_handler(msg, None, seal.now).await {
-                    Some(answer) => self.seal_owned(answer, seal),
-                    None => Outcome::Success,
-                };
+                Err(err) => {
+                    tracing::warn!(key, error = %err, "dedupe store failed; handling without dedupe")
+                }
             }
         }
-        let Some(answer) = self.run_handler(msg, Some(&key), seal.now).await else {
+        let key = claimed.as_ref().map(|(_, key)| key.as_str());
+        let Some(answer) = self.run_handler(msg, key, seal.now).await else {
             // Gone late: the late task records the answer itself.
             return Outcome::Success;
+        };
+        let Some((store, key)) = claimed else {
+            return self.seal_owned(answer, seal);
         };
         // Sealed before it is stored, so an encrypted reply costs no copy of the document.
         let outcome = self.seal_ref(&answer, seal);
