@@ -16,7 +16,7 @@ use wechat_types::xml::{Message, Reply, ReplyMessage};
 
 use crate::CallbackError;
 use crate::config::{CallbackConfig, ConfigError, Mode};
-use crate::dedupe::{Claim, DedupeStore, MemoryDedupeStore, StoredAnswer};
+use crate::dedupe::{Claim, Dedupe, DedupeStore, MemoryDedupeStore, StoredAnswer};
 use crate::handler::Handler;
 use crate::lazy_timeout::lazy_timeout;
 use crate::panic::{CatchPanic, panic_message};
@@ -136,7 +136,8 @@ impl Callback {
         let nonce_store = config.replay_protection.then(|| {
             config
                 .dedupe
-                .clone()
+                .as_ref()
+                .map(Dedupe::as_shared)
                 .unwrap_or_else(|| Arc::new(MemoryDedupeStore::default()))
         });
         Ok(Self {

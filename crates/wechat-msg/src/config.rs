@@ -8,7 +8,7 @@ use wechat_client::{Clock, SystemClock};
 use wechat_crypto::MessageCrypto;
 use wechat_types::{AppId, EncodingAesKey, ServerToken};
 
-use crate::dedupe::{DedupeStore, MemoryDedupeStore};
+use crate::dedupe::{Dedupe, DedupeStore, MemoryDedupeStore};
 use crate::fallback::CustomServiceSender;
 
 /// The message encryption mode set on the WeChat console (消息加解密方式).
@@ -65,7 +65,7 @@ pub struct CallbackConfig {
     pub(crate) replay_protection: bool,
     pub(crate) body_limit: usize,
     pub(crate) reply_budget: Duration,
-    pub(crate) dedupe: Option<Arc<dyn DedupeStore>>,
+    pub(crate) dedupe: Option<Dedupe>,
     pub(crate) dedupe_ttl: Duration,
     pub(crate) custom_service: Option<Arc<dyn CustomServiceSender>>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -94,7 +94,7 @@ impl CallbackConfig {
             replay_protection: false,
             body_limit: Self::DEFAULT_BODY_LIMIT,
             reply_budget: Self::DEFAULT_REPLY_BUDGET,
-            dedupe: Some(Arc::new(MemoryDedupeStore::default())),
+            dedupe: Some(Dedupe::Memory(Arc::new(MemoryDedupeStore::default()))),
             dedupe_ttl: Self::DEFAULT_DEDUPE_TTL,
             custom_service: None,
             clock: Arc::new(SystemClock),
@@ -148,7 +148,7 @@ impl CallbackConfig {
 
     /// Where dedupe keys live (default: a [`MemoryDedupeStore`] for this callback alone).
     pub fn dedupe_store(mut self, store: Arc<dyn DedupeStore>) -> Self {
-        self.dedupe = Some(store);
+        self.dedupe = Some(Dedupe::Shared(store));
         self
     }
 

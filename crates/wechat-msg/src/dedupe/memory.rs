@@ -134,12 +134,12 @@ impl MemoryDedupeStore {
         (hash, lock(&self.shards[at]))
     }
 
-    fn claim_now(&self, key: &str, ttl: Duration, now: Instant) -> Claim {
+    pub(super) fn claim_now(&self, key: &str, ttl: Duration, now: Instant) -> Claim {
         let (hash, mut shard) = self.shard(key);
         shard.claim(hash, key, expiry(now, ttl), now)
     }
 
-    fn complete_now(&self, key: &str, answer: StoredAnswer) {
+    pub(super) fn complete_now(&self, key: &str, answer: StoredAnswer) {
         let (hash, mut shard) = self.shard(key);
         shard.complete(hash, key, answer);
     }

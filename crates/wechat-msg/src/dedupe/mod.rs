@@ -60,3 +60,43 @@ pub trait DedupeStore: Send + Sync + Debug + 'static {
         ttl: Duration,
     ) -> Result<(), StoreError>;
 }
+
+/// The callback's dedupe store: the default in-memory one, called directly, or any other
+/// through the trait. The direct calls spare every push two boxed futures.
+#[derive(Clone, Debug)]
+pub(crate) enum Dedupe {
+    Memory(std::sync::Arc<MemoryDedupeStore>),
+    Shared(std::sync::Arc<dyn DedupeStore>),
+}
+
+impl Dedupe {
+    pub(crate) async fn claim(&self, key: &str, ttl: Duration) -> Result<Claim, StoreError> {
+        match self {
+            Dedupe::Memory(store) => Ok(store.claim_now(key, ttl, tokio::time::Instant::now())),
+            Dedupe::Shared(store) => store.claim(key, ttl).await,
+        }
+    }
+
+    pub(crate) async fn complete(
+        &self,
+        key: &str,
+        answer: StoredAnswer,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        match self {
+            Dedupe::Memory(store) => {
+                store.complete_now(key, answer);
+                Ok(())
+            }
+            Dedupe::Shared(store) => store.complete(key, answer, ttl).await,
+        }
+    }
+
+    /// The store as a trait object (the nonce store shares it).
+    pub(crate) fn as_shared(&self) -> std::sync::Arc<dyn DedupeStore> {
+        match self {
+            Dedupe::Memory(store) => store.clone(),
+            Dedupe::Shared(store) => store.clone(),
+        }
+    }
+}
