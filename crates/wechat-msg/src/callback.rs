@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -341,9 +342,7 @@ impl Callback {
     async fn run_handler(&self, msg: Message, key: Option<&str>, now: i64) -> Option<StoredAnswer> {
         // The handler gets the message by value; the reply needs only its two ids.
         let (account, user) = (msg.to.clone(), msg.from.clone());
-        let handler = Arc::clone(&self.inner.handler);
-        let mut task: HandlerFuture =
-            CatchPanic(Box::pin(async move { handler.handle_owned(msg).await }));
+        let mut task = start_handler(Arc::clone(&self.inner.handler), msg);
         let budget = self.inner.config.reply_budget;
         match lazy_timeout(budget, &mut task).await {
             Ok(Ok(Some(reply))) => {
@@ -418,6 +417,16 @@ impl Callback {
     /// Serves the callback as a hyper and tower service.
     pub fn into_service(self) -> crate::CallbackService {
         crate::CallbackService::new(self)
+    }
+}
+
+/// The handler's future for `msg`, panics caught. A panic while the future is made (in a
+/// router's predicate, say, or a closure's code before its `async` block) is caught too, and
+/// comes out of the future's first poll like any other.
+fn start_handler(handler: Arc<dyn Handler>, msg: Message) -> HandlerFuture {
+    match catch_unwind(AssertUnwindSafe(move || handler.handle_shared(msg))) {
+        Ok(future) => CatchPanic(future),
+        Err(payload) => CatchPanic(Box::pin(async move { resume_unwind(payload) })),
     }
 }
 

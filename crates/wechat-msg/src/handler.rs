@@ -45,6 +45,15 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle_owned(&self, msg: Message) -> Option<Reply> {
         self.handle(&msg).await
     }
+
+    /// Like [`Handler::handle_owned`], as a future that owns the handler too, so the callback
+    /// can move it to a task of its own when it runs past the reply budget. The callback calls
+    /// this one. The default boxes a future that holds `self` and awaits
+    /// [`Handler::handle_owned`]; the handlers of this crate override it to hand back their
+    /// own future when it borrows nothing, one allocation a push fewer.
+    fn handle_shared(self: Arc<Self>, msg: Message) -> ReplyFuture<'static> {
+        Box::pin(async move { self.handle_owned(msg).await })
+    }
 }
 
 /// The future every handler method returns (what [`macro@async_trait`] generates).
@@ -54,7 +63,7 @@ pub(crate) type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Option<Reply>> + S
 /// written out rather than with `async_trait`, which would box a second future around it and
 /// move the message into that one too.
 macro_rules! forward_handler {
-    ($($pointer:ident),*) => {$(
+    ($pointer:ident $(, $extra:item)*) => {
         impl<H: Handler + ?Sized> Handler for $pointer<H> {
             fn handle<'s, 'm, 'f>(&'s self, msg: &'m Message) -> ReplyFuture<'f>
             where
@@ -72,11 +81,20 @@ macro_rules! forward_handler {
             {
                 (**self).handle_owned(msg)
             }
+
+            $($extra)*
         }
-    )*};
+    };
 }
 
-forward_handler!(Arc, Box);
+forward_handler!(Box);
+// An `Arc` hands over the handler it holds, so its future owns no second `Arc`.
+forward_handler!(
+    Arc,
+    fn handle_shared(self: Arc<Self>, msg: Message) -> ReplyFuture<'static> {
+        Arc::clone(&*self).handle_shared(msg)
+    }
+);
 
 /// Turns an async closure that takes the message by value into a [`Handler`].
 ///
@@ -119,6 +137,11 @@ where
 
     async fn handle_owned(&self, msg: Message) -> Option<Reply> {
         (self.0)(msg).await
+    }
+
+    fn handle_shared(self: Arc<Self>, msg: Message) -> ReplyFuture<'static> {
+        // The closure's future owns what it needs: no handler to keep alive around it.
+        Box::pin((self.0)(msg))
     }
 }
 
@@ -237,5 +260,9 @@ where
 
     async fn handle_owned(&self, msg: Message) -> Option<Reply> {
         (self.f)(State(Arc::clone(&self.state)), msg).await
+    }
+
+    fn handle_shared(self: Arc<Self>, msg: Message) -> ReplyFuture<'static> {
+        Box::pin((self.f)(State(Arc::clone(&self.state)), msg))
     }
 }

@@ -228,6 +228,13 @@ impl<S: Send + Sync + 'static> Handler for Router<S> {
             None => Box::pin(std::future::ready(None)),
         }
     }
+
+    fn handle_shared(self: Arc<Self>, msg: Message) -> ReplyFuture<'static> {
+        match self.pick(&msg) {
+            Some(handler) => Arc::clone(handler).handle_shared(msg),
+            None => Box::pin(std::future::ready(None)),
+        }
+    }
 }
 
 impl<S> fmt::Debug for Router<S> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::Method;
 use tokio::sync::{Notify, mpsc};
 use wechat_client::{ClientConfig, Endpoints};
-use wechat_msg::{Callback, CallbackConfig, Mode, Server, handler_fn};
+use wechat_msg::{Callback, CallbackConfig, Mode, Router, Server, handler_fn};
 use wechat_types::api::{CustomMessage, CustomMessageBody};
 use wechat_types::xml::{Message, Reply};
 
@@ -256,6 +256,26 @@ async fn a_panicking_handler_is_answered_success() {
     )
     .await;
     assert_eq!(answer.status, 200);
+}
+
+#[tokio::test]
+async fn a_panic_before_the_handler_s_first_await_is_answered_success() {
+    // A router's predicate runs while the handler's future is made, before any poll.
+    let router = Router::new().when(
+        |msg: &Message| msg.create_time > 0 && panic!("predicate bug"),
+        |_msg: Message| async { Some(Reply::text("unreachable")) },
+    );
+    let callback = Callback::new(config(Mode::Safe).reply_budget(BUDGET), router).unwrap();
+    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
+    for nonce in ["a", "b"] {
+        let answer = post(
+            server.addr,
+            "/",
+            &push(Seal::Safe, &text_xml("boom", 8), nonce),
+        )
+        .await;
+        assert_eq!((answer.status, answer.text()), (200, "success"));
+    }
 }
 
 #[tokio::test]
