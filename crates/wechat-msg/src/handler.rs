@@ -39,9 +39,9 @@ pub trait Handler: Send + Sync + 'static {
     /// The answer to `msg`.
     async fn handle(&self, msg: &Message) -> Option<Reply>;
 
-    /// Like [`Handler::handle`], with the message by value. The callback calls this one, so a
-    /// handler that wants the message owned (an async closure, say) gets it without a copy. The
-    /// default lends it to [`Handler::handle`].
+    /// Like [`Handler::handle`], with the message by value, so a handler that wants the message
+    /// owned (an async closure, say) gets it without a copy. The callback reaches it through
+    /// [`Handler::handle_shared`]. The default lends the message to [`Handler::handle`].
     async fn handle_owned(&self, msg: Message) -> Option<Reply> {
         self.handle(&msg).await
     }
