@@ -13,7 +13,9 @@ use wechat_msg::{Callback, CallbackConfig, Mode, Router, Server, handler_fn};
 use wechat_types::api::{CustomMessage, CustomMessageBody};
 use wechat_types::xml::{Message, Reply};
 
-use crate::support::{ChannelSender, Seal, config, post, push, push_with, start, text_xml};
+use crate::support::{
+    ChannelSender, Running, Seal, config, post, push, push_with, start, text_xml,
+};
 
 const BUDGET: Duration = Duration::from_millis(200);
 
@@ -226,6 +228,22 @@ async fn a_late_reply_without_a_sender_is_logged() {
     );
 }
 
+/// Serves `callback` and sends it one push, then the same push again as WeChat's retry (each
+/// with its own nonce): both must be answered `success`. The server keeps running.
+async fn serve_and_expect_success_twice(callback: Callback) -> Running {
+    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
+    for nonce in ["a", "b"] {
+        let answer = post(
+            server.addr,
+            "/",
+            &push(Seal::Safe, &text_xml("boom", 8), nonce),
+        )
+        .await;
+        assert_eq!((answer.status, answer.text()), (200, "success"));
+    }
+    server
+}
+
 #[tokio::test]
 async fn a_panicking_handler_is_answered_success() {
     let callback = Callback::new(
@@ -238,16 +256,7 @@ async fn a_panicking_handler_is_answered_success() {
         }),
     )
     .unwrap();
-    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
-    for nonce in ["a", "b"] {
-        let answer = post(
-            server.addr,
-            "/",
-            &push(Seal::Safe, &text_xml("boom", 8), nonce),
-        )
-        .await;
-        assert_eq!((answer.status, answer.text()), (200, "success"));
-    }
+    let server = serve_and_expect_success_twice(callback).await;
     // The server is still up for other messages.
     let answer = post(
         server.addr,
@@ -266,16 +275,7 @@ async fn a_panic_before_the_handler_s_first_await_is_answered_success() {
         |_msg: Message| async { Some(Reply::text("unreachable")) },
     );
     let callback = Callback::new(config(Mode::Safe).reply_budget(BUDGET), router).unwrap();
-    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
-    for nonce in ["a", "b"] {
-        let answer = post(
-            server.addr,
-            "/",
-            &push(Seal::Safe, &text_xml("boom", 8), nonce),
-        )
-        .await;
-        assert_eq!((answer.status, answer.text()), (200, "success"));
-    }
+    serve_and_expect_success_twice(callback).await;
 }
 
 #[tokio::test]
