@@ -188,8 +188,9 @@ impl Callback {
             });
         }
         let query = PushQuery::parse(query.unwrap_or_default());
-        // Checked in the order a client would fix them: method, echostr, signature, timestamp,
-        // nonce, then the body. Only the nonce store (replay protection) and the answer wait.
+        // Checked in the order a client would fix them: body size (above), method, echostr,
+        // signature, timestamp, nonce, then the body's sealing and content. Only the nonce store
+        // (replay protection) and the answer wait.
         let echostr = match *method {
             Method::GET => Some(PushQuery::require(&query.echostr, "echostr")?),
             Method::POST => None,
@@ -342,9 +343,12 @@ impl Callback {
     async fn run_handler(&self, msg: Message, key: Option<&str>, now: i64) -> Option<StoredAnswer> {
         // The handler gets the message by value; the reply needs only its two ids.
         let (account, user) = (msg.to.clone(), msg.from.clone());
+        // The budget counts from before the handler's future is made: a router's predicates and
+        // a closure's code before its `async` block run then.
+        let started = tokio::time::Instant::now();
         let mut task = start_handler(Arc::clone(&self.inner.handler), msg);
         let budget = self.inner.config.reply_budget;
-        match lazy_timeout(budget, &mut task).await {
+        match lazy_timeout(started, budget, &mut task).await {
             Ok(Ok(Some(reply))) => {
                 let reply = ReplyMessage {
                     to: user,
@@ -425,8 +429,8 @@ impl Callback {
 /// comes out of the future's first poll like any other.
 fn start_handler(handler: Arc<dyn Handler>, msg: Message) -> HandlerFuture {
     match catch_unwind(AssertUnwindSafe(move || handler.handle_shared(msg))) {
-        Ok(future) => CatchPanic(future),
-        Err(payload) => CatchPanic(Box::pin(async move { resume_unwind(payload) })),
+        Ok(future) => CatchPanic::new(future),
+        Err(payload) => CatchPanic::new(Box::pin(async move { resume_unwind(payload) })),
     }
 }
 

@@ -40,24 +40,27 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, msg: &Message) -> Option<Reply>;
 
     /// Like [`Handler::handle`], with the message by value, so a handler that wants the message
-    /// owned (an async closure, say) gets it without a copy. The callback reaches it through
-    /// [`Handler::handle_shared`]. The default lends the message to [`Handler::handle`].
+    /// owned (an async closure, say) gets it without a copy. The default lends the message to
+    /// [`Handler::handle`].
     async fn handle_owned(&self, msg: Message) -> Option<Reply> {
         self.handle(&msg).await
     }
 
-    /// Like [`Handler::handle_owned`], as a future that owns the handler too, so the callback
-    /// can move it to a task of its own when it runs past the reply budget. The callback calls
-    /// this one. The default boxes a future that holds `self` and awaits
-    /// [`Handler::handle_owned`]; the handlers of this crate override it to hand back their
-    /// own future when it borrows nothing, one allocation a push fewer.
+    /// The method the callback calls: the answer to `msg` as a future that borrows nothing, so
+    /// the callback can move it to a task of its own when it runs past the reply budget.
+    ///
+    /// The default boxes a future that holds `self` and awaits [`Handler::handle_owned`]; the
+    /// closure handlers, [`Router`](crate::Router) and `Arc<H>` override it to hand back the
+    /// closure's own future, one allocation a push fewer. An override must answer as
+    /// [`Handler::handle_owned`] would. Its own code runs before the future exists: it counts
+    /// against the reply budget, and a panic in it is answered `success` like one in the future.
     fn handle_shared(self: Arc<Self>, msg: Message) -> ReplyFuture<'static> {
         Box::pin(async move { self.handle_owned(msg).await })
     }
 }
 
 /// The future every handler method returns (what [`macro@async_trait`] generates).
-pub(crate) type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Option<Reply>> + Send + 'a>>;
+pub type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Option<Reply>> + Send + 'a>>;
 
 /// Implements [`Handler`] for a pointer to a handler by forwarding to the handler's own future:
 /// written out rather than with `async_trait`, which would box a second future around it and

@@ -5,19 +5,24 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
+use tokio::time::Instant;
 use tokio::time::error::Elapsed;
 
-/// Awaits `future` for at most `budget` from now, like [`tokio::time::timeout`], but arms the
-/// timer only if the first poll leaves the future pending.
+/// Awaits `future` until `budget` after `started`, like [`tokio::time::timeout_at`], but arms
+/// the timer only if the first poll leaves the future pending.
 ///
 /// Most of what the callback waits for is ready at once (a body already buffered, a handler
-/// that answers without waiting), and reading the clock and registering a timer cost more than
-/// such a future. The deadline still counts from before the first poll.
-pub(crate) async fn lazy_timeout<F>(budget: Duration, future: &mut F) -> Result<F::Output, Elapsed>
+/// that answers without waiting), and registering a timer costs more than such a future. The
+/// caller reads the clock: for the handler, before its future is even made, so work done
+/// making it counts against the budget.
+pub(crate) async fn lazy_timeout<F>(
+    started: Instant,
+    budget: Duration,
+    future: &mut F,
+) -> Result<F::Output, Elapsed>
 where
     F: Future + Unpin,
 {
-    let started = tokio::time::Instant::now();
     match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await {
         Poll::Ready(output) => Ok(output),
         Poll::Pending => tokio::time::timeout_at(started + budget, future).await,
@@ -32,7 +37,7 @@ mod tests {
     async fn ready_futures_pass_and_pending_ones_time_out() {
         let mut ready = std::future::ready(7);
         assert_eq!(
-            lazy_timeout(Duration::from_secs(1), &mut ready).await,
+            lazy_timeout(Instant::now(), Duration::from_secs(1), &mut ready).await,
             Ok(7)
         );
 
@@ -42,7 +47,7 @@ mod tests {
             "done"
         });
         assert_eq!(
-            lazy_timeout(Duration::from_secs(60), &mut in_time).await,
+            lazy_timeout(Instant::now(), Duration::from_secs(60), &mut in_time).await,
             Ok("done")
         );
 
@@ -50,7 +55,11 @@ mod tests {
         let mut never = std::future::pending::<()>();
         let start = tokio::time::Instant::now();
         let budget = Duration::from_millis(20);
-        assert!(lazy_timeout(budget, &mut never).await.is_err());
+        assert!(
+            lazy_timeout(Instant::now(), budget, &mut never)
+                .await
+                .is_err()
+        );
         assert!(start.elapsed() >= budget);
     }
 }

@@ -49,7 +49,8 @@
 //!
 //! # What it does with each request
 //!
-//! - `GET` (URL verification): answers `echostr` iff `signature` holds.
+//! - `GET` (URL verification): answers `echostr` iff `signature` holds and the timestamp is
+//!   within the window (and, with replay protection on, the nonce is new).
 //! - `POST`: checks `signature` and the timestamp window (±300 s by default); for an encrypted
 //!   push (compat or safe mode) checks `msg_signature`, decrypts and checks the AppID; parses the
 //!   typed [`Message`](wechat_types::xml::Message); dedupes WeChat's retries; calls the handler;
@@ -92,7 +93,8 @@ pub use config::{CallbackConfig, ConfigError, Mode};
 pub use error::CallbackError;
 pub use fallback::{CustomServiceSender, SendError};
 pub use handler::{
-    Handler, HandlerFn, IntoHandler, State, ViaHandler, ViaMessage, ViaState, handler_fn,
+    Handler, HandlerFn, IntoHandler, ReplyFuture, State, ViaHandler, ViaMessage, ViaState,
+    handler_fn,
 };
 pub use router::Router;
 pub use server::{Server, serve};

@@ -141,7 +141,7 @@ where
         return Err(CallbackError::BodyTooLarge { limit });
     }
     let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
-    match lazy_timeout(timeout, &mut collect).await {
+    match lazy_timeout(tokio::time::Instant::now(), timeout, &mut collect).await {
         Err(_elapsed) => Err(CallbackError::BodyTimeout),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(err)) if err.is::<LengthLimitError>() => Err(CallbackError::BodyTooLarge { limit }),

@@ -63,7 +63,7 @@ pub trait DedupeStore: Send + Sync + Debug + 'static {
 
 /// The callback's dedupe store: the default in-memory one, called directly, or any other
 /// through the trait. The direct calls spare every push two boxed futures.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) enum Dedupe {
     Memory(std::sync::Arc<MemoryDedupeStore>),
     Shared(std::sync::Arc<dyn DedupeStore>),
@@ -97,6 +97,16 @@ impl Dedupe {
         match self {
             Dedupe::Memory(store) => store.clone(),
             Dedupe::Shared(store) => store.clone(),
+        }
+    }
+}
+
+/// Shows the store itself, as a configuration printed before this type existed did.
+impl std::fmt::Debug for Dedupe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dedupe::Memory(store) => store.fmt(f),
+            Dedupe::Shared(store) => store.fmt(f),
         }
     }
 }

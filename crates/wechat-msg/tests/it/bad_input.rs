@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::Method;
 use wechat_client::ManualClock;
 use wechat_crypto::{CryptoError, EncryptedEnvelope, MessageCrypto};
-use wechat_msg::{Callback, CallbackConfig, CallbackError, Mode, Server, handler_fn};
+use wechat_msg::{Callback, CallbackConfig, CallbackError, Mode, Outcome, Server, handler_fn};
 use wechat_types::xml::{Reply, XmlError};
 use wechat_types::{AppId, EncodingAesKey};
 
@@ -431,5 +431,15 @@ async fn replayed_nonces_are_refused_when_asked() {
     assert!(matches!(
         refused(&callback, Method::POST, &first).await,
         CallbackError::NonceReplayed
+    ));
+
+    // URL verification too: the echo once, then the same nonce is a replay.
+    let signature = wechat_crypto::signature(&token(), &NOW.to_string(), "verify");
+    let query = format!("signature={signature}&timestamp={NOW}&nonce=verify&echostr=e");
+    let echo = callback.process(&Method::GET, Some(&query), b"").await;
+    assert!(matches!(echo, Ok(Outcome::Echo(e)) if e == "e"));
+    assert!(matches!(
+        callback.process(&Method::GET, Some(&query), b"").await,
+        Err(CallbackError::NonceReplayed)
     ));
 }

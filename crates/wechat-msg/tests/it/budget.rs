@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::Method;
 use tokio::sync::{Notify, mpsc};
 use wechat_client::{ClientConfig, Endpoints};
+use wechat_msg::dedupe::{Claim, DedupeStore, MemoryDedupeStore, StoredAnswer};
 use wechat_msg::{Callback, CallbackConfig, Mode, Router, Server, handler_fn};
 use wechat_types::api::{CustomMessage, CustomMessageBody};
 use wechat_types::xml::{Message, Reply};
@@ -35,6 +36,23 @@ fn gated(gate: Arc<Notify>, reply: Reply) -> (impl wechat_msg::Handler, Arc<Atom
     (handler, runs)
 }
 
+/// Serves `handler` in safe mode within the test budget, with a custom-service sender whose
+/// messages come out of the receiver returned.
+async fn serve_with_sender(
+    handler: impl wechat_msg::Handler,
+) -> (Running, mpsc::UnboundedReceiver<CustomMessage>) {
+    let (tx, sent) = mpsc::unbounded_channel();
+    let callback = Callback::new(
+        config(Mode::Safe)
+            .reply_budget(BUDGET)
+            .custom_service(Arc::new(ChannelSender(tx))),
+        handler,
+    )
+    .unwrap();
+    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
+    (server, sent)
+}
+
 async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(10), fut)
         .await
@@ -44,16 +62,8 @@ async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
 #[tokio::test]
 async fn a_late_reply_goes_out_by_custom_service_message() {
     let gate = Arc::new(Notify::new());
-    let (tx, mut sent) = mpsc::unbounded_channel();
     let (handler, runs) = gated(Arc::clone(&gate), Reply::text("worth the wait"));
-    let callback = Callback::new(
-        config(Mode::Safe)
-            .reply_budget(BUDGET)
-            .custom_service(Arc::new(ChannelSender(tx))),
-        handler,
-    )
-    .unwrap();
-    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
+    let (server, mut sent) = serve_with_sender(handler).await;
 
     let first = post(
         server.addr,
@@ -92,6 +102,43 @@ async fn a_late_reply_goes_out_by_custom_service_message() {
     tokio::task::yield_now().await;
     assert!(sent.try_recv().is_err());
     assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_late_handler_s_push_is_recorded_answered_once_it_is_done() {
+    let store = Arc::new(MemoryDedupeStore::default());
+    let gate = Arc::new(Notify::new());
+    let (tx, mut sent) = mpsc::unbounded_channel();
+    let (handler, _) = gated(Arc::clone(&gate), Reply::text("late"));
+    let callback = Callback::new(
+        config(Mode::Safe)
+            .reply_budget(BUDGET)
+            .custom_service(Arc::new(ChannelSender(tx)))
+            .dedupe_store(store.clone()),
+        handler,
+    )
+    .unwrap();
+    let xml = text_xml("slow", 6);
+    let key = Message::parse(xml.as_bytes()).unwrap().dedupe_key();
+    let p = push(Seal::Safe, &xml, "n1");
+    let answer = callback
+        .respond(&Method::POST, Some(&p.query), &p.body)
+        .await;
+    assert_eq!(answer.body().as_ref(), b"success");
+    let ttl = Duration::from_secs(60);
+    assert_eq!(store.claim(&key, ttl).await.unwrap(), Claim::InFlight);
+
+    gate.notify_one();
+    within("the custom-service message", sent.recv())
+        .await
+        .unwrap();
+    // The late task records the push as answered (with `success`: the reply went out already).
+    within("the key recorded as answered", async {
+        while store.claim(&key, ttl).await.unwrap() != Claim::Done(StoredAnswer::Success) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -275,6 +322,61 @@ async fn a_panic_before_the_handler_s_first_await_is_answered_success() {
         |_msg: Message| async { Some(Reply::text("unreachable")) },
     );
     let callback = Callback::new(config(Mode::Safe).reply_budget(BUDGET), router).unwrap();
+    serve_and_expect_success_twice(callback).await;
+}
+
+#[tokio::test]
+async fn work_done_while_the_handler_s_future_is_made_counts_against_the_budget() {
+    // Longer than the budget before the `async` block, then a wait inside it.
+    let handler = handler_fn(|_msg: Message| {
+        std::thread::sleep(BUDGET + Duration::from_millis(100));
+        async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some(Reply::text("made slowly"))
+        }
+    });
+    let (server, mut sent) = serve_with_sender(handler).await;
+    let answer = post(
+        server.addr,
+        "/",
+        &push(Seal::Safe, &text_xml("slow", 5), "n1"),
+    )
+    .await;
+    // Past the budget: `success` now, the reply by custom-service message after.
+    assert_eq!((answer.status, answer.text()), (200, "success"));
+    let msg = within("the custom-service message", sent.recv())
+        .await
+        .unwrap();
+    assert_eq!(msg, CustomMessage::text("oUser".into(), "made slowly"));
+}
+
+/// A future that answers at once and panics when it is dropped.
+struct PanicsOnDrop;
+
+impl std::future::Future for PanicsOnDrop {
+    type Output = Option<Reply>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Reply>> {
+        std::task::Poll::Ready(Some(Reply::text("never sent")))
+    }
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("drop bug");
+    }
+}
+
+#[tokio::test]
+async fn a_handler_future_that_panics_when_dropped_is_answered_success() {
+    let callback = Callback::new(
+        config(Mode::Safe).reply_budget(BUDGET),
+        handler_fn(|_msg: Message| PanicsOnDrop),
+    )
+    .unwrap();
     serve_and_expect_success_twice(callback).await;
 }
 

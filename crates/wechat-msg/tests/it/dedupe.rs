@@ -154,6 +154,27 @@ async fn a_failing_store_still_answers() {
 }
 
 #[tokio::test]
+async fn a_failing_nonce_store_lets_requests_through() {
+    // Replay protection keeps nonces in the dedupe store: when it is down, requests still pass.
+    let (handler, runs) = slow_counter(None);
+    let callback = Callback::new(
+        config(Mode::Plaintext)
+            .dedupe_store(Arc::new(BrokenStore))
+            .replay_protection(true),
+        handler,
+    )
+    .unwrap();
+    let p = push(Seal::Plain, &text_xml("hi", 8), "n");
+    for _ in 0..2 {
+        let response = callback
+            .respond(&Method::POST, Some(&p.query), &p.body)
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
 async fn a_shared_store_dedupes_across_callbacks() {
     // Two instances behind one URL share the store: a retry landing on the other one is answered
     // from the store.

@@ -1,6 +1,9 @@
 //! Every message type and event, every reply type, in each mode, through the server.
 
-use wechat_msg::{Callback, Mode, Server};
+use std::sync::Arc;
+
+use http::Method;
+use wechat_msg::{Callback, Handler, Mode, Router, Server, State, handler_fn};
 use wechat_types::xml::{
     Article, Event, Message, MessageBody, PicInfo, Reply, ReplyMessage, ScanCodeInfo, Scene,
     SelectedLocation,
@@ -288,5 +291,70 @@ async fn every_reply_type_in_every_mode() {
             answer.header("content-type"),
             Some("text/plain; charset=utf-8")
         );
+    }
+}
+
+/// Echoes a text message's content.
+async fn echo(msg: Message) -> Option<Reply> {
+    match msg.body {
+        MessageBody::Text { content, .. } => Some(Reply::text(content)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_form_of_handler_answers_through_the_callback() {
+    // Each form reaches the handler by its own way (a closure's own future, an `Arc` handing
+    // over what it holds, the state, the router picking, a box using the trait's default).
+    let forms: Vec<(&str, Callback)> = vec![
+        (
+            "handler_fn",
+            Callback::new(config(Mode::Safe), handler_fn(echo)).unwrap(),
+        ),
+        (
+            "Box<dyn Handler>",
+            Callback::new(
+                config(Mode::Safe),
+                Box::new(handler_fn(echo)) as Box<dyn Handler>,
+            )
+            .unwrap(),
+        ),
+        (
+            "Arc<H>",
+            Callback::new(config(Mode::Safe), Arc::new(handler_fn(echo))).unwrap(),
+        ),
+        (
+            "shared",
+            Callback::with_shared_handler(config(Mode::Safe), Arc::new(handler_fn(echo))).unwrap(),
+        ),
+        (
+            "state",
+            Callback::new(
+                config(Mode::Safe),
+                Router::with_state(3usize).fallback(
+                    |State(n): State<usize>, msg: Message| async move {
+                        echo(msg).await.map(|_| Reply::text("x".repeat(*n)))
+                    },
+                ),
+            )
+            .unwrap(),
+        ),
+        (
+            "nested routers",
+            Callback::new(
+                config(Mode::Safe),
+                Router::new().fallback(Router::new().msg_type("text", echo)),
+            )
+            .unwrap(),
+        ),
+    ];
+    for (form, callback) in forms {
+        let p = push(Seal::Safe, &text_xml("xxx", 1), "n");
+        let answer = callback
+            .respond(&Method::POST, Some(&p.query), &p.body)
+            .await;
+        assert_eq!(answer.status(), 200, "{form}");
+        let reply = ReplyMessage::parse(open_answer(answer.body()).as_bytes()).unwrap();
+        assert_eq!(reply.reply, Reply::text("xxx"), "{form}");
     }
 }
