@@ -6,7 +6,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Polls `F`, catching a panic from any poll as `Err(payload)`. Not polled again after that.
+/// Polls `F`, catching a panic from any poll, or from dropping `F` once it is done, as
+/// `Err(payload)`. Not polled again after it is ready.
 pub(crate) struct CatchPanic<F>(Option<F>);
 
 impl<F> CatchPanic<F> {
@@ -48,6 +49,7 @@ impl<F> Drop for CatchPanic<F> {
     }
 }
 
+/// The message of a panic payload, when it has one.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&'static str>()
