@@ -10,6 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
 use http::{Method, StatusCode};
+use tokio::time::Instant;
 use wechat_crypto::verify_signature;
 use wechat_types::OpenId;
 use wechat_types::api::CustomMessage;
@@ -165,7 +166,19 @@ impl Callback {
         query: Option<&str>,
         body: &[u8],
     ) -> http::Response<Bytes> {
-        match self.process(method, query, body).await {
+        self.respond_at(method, query, body, Instant::now()).await
+    }
+
+    /// [`Callback::respond`] for a request that arrived at `arrived`: the reply budget counts
+    /// from then, and the clock is read once per request.
+    pub(crate) async fn respond_at(
+        &self,
+        method: &Method,
+        query: Option<&str>,
+        body: &[u8],
+        arrived: Instant,
+    ) -> http::Response<Bytes> {
+        match self.process_at(method, query, body, arrived).await {
             Ok(outcome) => outcome.into_response(),
             Err(err) => {
                 log_refusal(&err);
@@ -180,6 +193,16 @@ impl Callback {
         method: &Method,
         query: Option<&str>,
         body: &[u8],
+    ) -> Result<Outcome, CallbackError> {
+        self.process_at(method, query, body, Instant::now()).await
+    }
+
+    async fn process_at(
+        &self,
+        method: &Method,
+        query: Option<&str>,
+        body: &[u8],
+        arrived: Instant,
     ) -> Result<Outcome, CallbackError> {
         let config = &self.inner.config;
         if body.len() > config.body_limit {
@@ -210,7 +233,7 @@ impl Callback {
             nonce,
             now,
         };
-        Ok(self.answer(msg, seal).await)
+        Ok(self.answer(msg, seal, arrived).await)
     }
 
     /// Checks `signature` and the timestamp window; returns timestamp, nonce and the time now.
@@ -227,7 +250,7 @@ impl Callback {
         let now = config.clock.now();
         if let Some(window) = config.timestamp_window {
             let sent: i64 = timestamp
-                .trim()
+                .trim_ascii()
                 .parse()
                 .map_err(|_| CallbackError::InvalidTimestamp)?;
             if now.abs_diff(sent) > window.as_secs() {
@@ -297,13 +320,13 @@ impl Callback {
     }
 
     /// The answer to a message: the stored one for a retry, else the handler's.
-    async fn answer(&self, msg: Message, seal: Seal<'_>) -> Outcome {
+    async fn answer(&self, msg: Message, seal: Seal<'_>, arrived: Instant) -> Outcome {
         let config = &self.inner.config;
         // The store and the key the push was claimed under, when dedupe is on and working.
         let mut claimed = None;
         if let Some(store) = &config.dedupe {
             let key = msg.dedupe_key();
-            match store.claim(&key, config.dedupe_ttl).await {
+            match store.claim_at(&key, config.dedupe_ttl, arrived).await {
                 Ok(Claim::New) => claimed = Some((store, key)),
                 Ok(Claim::InFlight) => {
                     tracing::debug!(
@@ -323,7 +346,7 @@ impl Callback {
             }
         }
         let key = claimed.as_ref().map(|(_, key)| key.as_str());
-        let Some(answer) = self.run_handler(msg, key, seal.now).await else {
+        let Some(answer) = self.run_handler(msg, key, seal.now, arrived).await else {
             // Gone late: the late task records the answer itself.
             return Outcome::Success;
         };
@@ -338,46 +361,55 @@ impl Callback {
         outcome
     }
 
-    /// Runs the handler within the reply budget. `None` when it ran past the budget: it then
-    /// finishes on a spawned task, whose reply goes out through the custom-service sender.
-    async fn run_handler(&self, msg: Message, key: Option<&str>, now: i64) -> Option<StoredAnswer> {
+    /// Runs the handler within the reply budget, which counts from the request's arrival.
+    /// `None` when it ran past the budget: it then finishes on a spawned task, whose reply goes
+    /// out through the custom-service sender.
+    async fn run_handler(
+        &self,
+        msg: Message,
+        key: Option<&str>,
+        now: i64,
+        arrived: Instant,
+    ) -> Option<StoredAnswer> {
         // The handler gets the message by value; the reply needs only its two ids.
         let (account, user) = (msg.to.clone(), msg.from.clone());
-        // The budget counts from before the handler's future is made: a router's predicates and
-        // a closure's code before its `async` block run then.
-        let started = tokio::time::Instant::now();
+        // WeChat's five seconds run from when it sent the request, so the budget counts from the
+        // arrival: the work before the handler, and the making of its future (a router's
+        // predicates, a closure's code before its `async` block), count against it.
         let mut task = start_handler(Arc::clone(&self.inner.handler), msg);
         let budget = self.inner.config.reply_budget;
-        match lazy_timeout(started, budget, &mut task).await {
-            Ok(Ok(Some(reply))) => {
+        let late: HandlerFuture = match lazy_timeout(arrived, budget, &mut task).await {
+            // One clock read, for replies only: a reply that came out of the first poll with the
+            // budget already spent (a body that trickled in, say) is no longer waited for.
+            Ok(Ok(Some(reply))) if arrived.elapsed() < budget => {
                 let reply = ReplyMessage {
                     to: user,
                     from: account,
                     create_time: now,
                     reply,
                 };
-                Some(StoredAnswer::Reply(reply.to_xml()))
+                return Some(StoredAnswer::Reply(reply.to_xml()));
             }
-            Ok(Ok(None)) => Some(StoredAnswer::Success),
+            Ok(Ok(Some(reply))) => CatchPanic::new(Box::pin(std::future::ready(Some(reply)))),
+            Ok(Ok(None)) => return Some(StoredAnswer::Success),
             Ok(Err(payload)) => {
                 tracing::error!(
                     key = key.unwrap_or("-"),
                     panic = panic_message(&*payload),
                     "handler panicked; answering success"
                 );
-                Some(StoredAnswer::Success)
+                return Some(StoredAnswer::Success);
             }
-            Err(_elapsed) => {
-                tracing::info!(
-                    key = key.unwrap_or("-"),
-                    budget_ms = budget.as_millis() as u64,
-                    "handler is past the reply budget; answering success, reply follows by custom-service message"
-                );
-                let inner = Arc::clone(&self.inner);
-                tokio::spawn(finish_late(inner, task, user, key.map(str::to_owned)));
-                None
-            }
-        }
+            Err(_elapsed) => task,
+        };
+        tracing::info!(
+            key = key.unwrap_or("-"),
+            budget_ms = budget.as_millis() as u64,
+            "handler is past the reply budget; answering success, reply follows by custom-service message"
+        );
+        let inner = Arc::clone(&self.inner);
+        tokio::spawn(finish_late(inner, late, user, key.map(str::to_owned)));
+        None
     }
 
     /// The response for an answer, encrypted and signed when the push was.

@@ -141,6 +141,11 @@ impl CallbackConfig {
 
     /// How long the handler may take before the callback answers `success`; a reply made later
     /// goes out through [`CallbackConfig::custom_service`].
+    ///
+    /// It counts from the request's arrival (the start of [`Callback::respond`](crate::Callback::respond),
+    /// or of the service's handling, body read included), as WeChat's five seconds do: a reply
+    /// made after it is spent goes the custom-service way even when the handler never waited
+    /// (after a body that trickled in, say). A zero budget sends every reply that way.
     pub fn reply_budget(mut self, budget: Duration) -> Self {
         self.reply_budget = budget;
         self

@@ -14,6 +14,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPT
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use tokio::time::Instant;
 
 use crate::lazy_timeout::lazy_timeout;
 use crate::{Callback, CallbackError};
@@ -96,14 +97,16 @@ impl CallbackService {
         {
             return not_found();
         }
+        // One clock read a request: the body timeout and the reply budget both count from here.
+        let arrived = Instant::now();
         let limit = self.callback.config().body_limit;
         let (parts, body) = request.into_parts();
-        let body = match read_body(&parts.headers, body, limit, self.body_timeout).await {
+        let body = match read_body(&parts.headers, body, limit, self.body_timeout, arrived).await {
             Ok(body) => body,
             Err(err) => return err.into_response().map(Full::new),
         };
         self.callback
-            .respond(&parts.method, parts.uri.query(), &body)
+            .respond_at(&parts.method, parts.uri.query(), &body, arrived)
             .await
             .map(Full::new)
     }
@@ -128,6 +131,7 @@ async fn read_body<B>(
     body: B,
     limit: usize,
     timeout: Duration,
+    started: Instant,
 ) -> Result<Bytes, CallbackError>
 where
     B: Body,
@@ -141,7 +145,7 @@ where
         return Err(CallbackError::BodyTooLarge { limit });
     }
     let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
-    match lazy_timeout(tokio::time::Instant::now(), timeout, &mut collect).await {
+    match lazy_timeout(started, timeout, &mut collect).await {
         Err(_elapsed) => Err(CallbackError::BodyTimeout),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(err)) if err.is::<LengthLimitError>() => Err(CallbackError::BodyTooLarge { limit }),

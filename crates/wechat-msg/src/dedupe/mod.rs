@@ -70,9 +70,15 @@ pub(crate) enum Dedupe {
 }
 
 impl Dedupe {
-    pub(crate) async fn claim(&self, key: &str, ttl: Duration) -> Result<Claim, StoreError> {
+    /// Claims `key` for a push that arrived at `now` (the default store reads no clock of its own).
+    pub(crate) async fn claim_at(
+        &self,
+        key: &str,
+        ttl: Duration,
+        now: tokio::time::Instant,
+    ) -> Result<Claim, StoreError> {
         match self {
-            Dedupe::Memory(store) => Ok(store.claim_now(key, ttl, tokio::time::Instant::now())),
+            Dedupe::Memory(store) => Ok(store.claim_now(key, ttl, now)),
             Dedupe::Shared(store) => store.claim(key, ttl).await,
         }
     }

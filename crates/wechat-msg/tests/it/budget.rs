@@ -2,9 +2,11 @@
 //! custom-service message; a panicking handler is answered `success`.
 
 use std::io::Write;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use http::Method;
 use tokio::sync::{Notify, mpsc};
@@ -15,7 +17,7 @@ use wechat_types::api::{CustomMessage, CustomMessageBody};
 use wechat_types::xml::{Message, Reply};
 
 use crate::support::{
-    ChannelSender, Running, Seal, config, post, push, push_with, start, text_xml,
+    ChannelSender, Running, Seal, config, parse_answer, post, push, push_with, start, text_xml,
 };
 
 const BUDGET: Duration = Duration::from_millis(200);
@@ -348,6 +350,39 @@ async fn work_done_while_the_handler_s_future_is_made_counts_against_the_budget(
         .await
         .unwrap();
     assert_eq!(msg, CustomMessage::text("oUser".into(), "made slowly"));
+}
+
+#[tokio::test]
+async fn the_budget_counts_from_the_request_s_arrival_body_read_included() {
+    // The body trickles in for longer than the budget; the handler itself answers at once. WeChat
+    // has been waiting since it sent the head, so the reply must go the late way.
+    let handler = handler_fn(|_msg: Message| async { Some(Reply::text("quick but too late")) });
+    let (server, mut sent) = serve_with_sender(handler).await;
+    let request = push(Seal::Safe, &text_xml("slow body", 5), "n1");
+    let head = format!(
+        "POST /?{} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        request.query,
+        request.body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (first, rest) = request.body.split_at(request.body.len() / 2);
+    stream.write_all(first).await.unwrap();
+    tokio::time::sleep(BUDGET + Duration::from_millis(100)).await;
+    stream.write_all(rest).await.unwrap();
+    let mut raw = Vec::new();
+    within("the answer", stream.read_to_end(&mut raw))
+        .await
+        .unwrap();
+    let answer = parse_answer(&raw);
+    assert_eq!((answer.status, answer.text()), (200, "success"));
+    let msg = within("the custom-service message", sent.recv())
+        .await
+        .unwrap();
+    assert_eq!(
+        msg,
+        CustomMessage::text("oUser".into(), "quick but too late")
+    );
 }
 
 /// A future that answers at once and panics when it is dropped.
