@@ -96,6 +96,9 @@ pub struct LoadReport {
     /// The resident set (KiB) once a second from the start of the measured window: seconds
     /// since that start, and the size.
     pub rss_series: Vec<(u64, u64)>,
+    /// Answers a second in each slice of the run, in order (one for an uninterleaved run): with
+    /// [`run_interleaved`], slice `i` of every target ran in the same round, close in time.
+    pub slice_rps: Vec<f64>,
 }
 
 impl LoadReport {
@@ -299,7 +302,10 @@ fn report(name: &str, slices: Vec<Slice>) -> LoadReport {
         slices.last().map_or(0, |s| s.rss_end_kib),
     );
     let mut rss_peak_kib = 0;
+    let mut slice_rps = Vec::with_capacity(slices.len());
     for mut slice in slices {
+        let answered = slice.latencies.len() as u64 + slice.errors;
+        slice_rps.push(answered as f64 / slice.measured.as_secs_f64().max(f64::EPSILON));
         let offset = measured.as_secs();
         // A later slice's first sample repeats the previous slice's last second.
         let skip = usize::from(offset > 0);
@@ -332,6 +338,7 @@ fn report(name: &str, slices: Vec<Slice>) -> LoadReport {
         rss_peak_kib,
         rss_end_kib,
         rss_series,
+        slice_rps,
         cpu_per_request: per_request(cpu, requests),
         generator_cpu_per_request: per_request(generator_cpu, requests),
     }

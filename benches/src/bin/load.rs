@@ -363,6 +363,37 @@ fn prepare_pushes(encrypted: bool) -> Vec<PreparedRequest> {
         .collect()
 }
 
+/// The ratio to the bare server round by round (each round's slices ran back to back, so the
+/// pair saw the same background load): lowest, median and highest, to show how far one run's
+/// ratio can be trusted.
+fn round_spread(target: &LoadReport, bare: &LoadReport) -> String {
+    let mut ratios: Vec<f64> = target
+        .slice_rps
+        .iter()
+        .zip(&bare.slice_rps)
+        .map(|(rps, ceiling)| 100.0 * rps / ceiling.max(f64::EPSILON))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    match (ratios.first(), ratios.last()) {
+        (Some(low), Some(high)) if ratios.len() > 1 => format!(
+            "round by round {low:.0}% to {high:.0}%, median {:.0}% ({} rounds)",
+            median(&ratios),
+            ratios.len()
+        ),
+        _ => "one round".to_owned(),
+    }
+}
+
+/// The median of sorted, non-empty `values`.
+fn median(values: &[f64]) -> f64 {
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
 fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -405,9 +436,10 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32
         if let Some(bare) = bare {
             let _ = writeln!(
                 out,
-                "- {}: {:.0}% of the bare server's requests/s (target: at least 80%)",
+                "- {}: {:.0}% of the bare server's requests/s (target: at least 80%); {}",
                 r.name,
-                100.0 * r.rps / bare.rps
+                100.0 * r.rps / bare.rps,
+                round_spread(r, bare)
             );
         }
     }
@@ -448,4 +480,50 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32
         "- code exchange: {minted} single-use codes minted beforehand, each sent once (no warm-up)"
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_rounds(name: &str, slice_rps: &[f64]) -> LoadReport {
+        LoadReport {
+            name: name.to_owned(),
+            requests: 0,
+            errors: 0,
+            rps: 0.0,
+            p50: Duration::ZERO,
+            p99: Duration::ZERO,
+            p999: Duration::ZERO,
+            rss_start_kib: 0,
+            rss_peak_kib: 0,
+            rss_end_kib: 0,
+            cpu_per_request: None,
+            generator_cpu_per_request: None,
+            rss_series: Vec::new(),
+            slice_rps: slice_rps.to_vec(),
+        }
+    }
+
+    #[test]
+    fn rounds_are_compared_pairwise_with_their_median() {
+        let bare = with_rounds("bare", &[100.0, 200.0, 100.0, 100.0]);
+        // 70 %, 80 %, 90 % and 75 %: the pairs, not the totals, are compared.
+        let safe = with_rounds("callback", &[70.0, 160.0, 90.0, 75.0]);
+        assert_eq!(
+            round_spread(&safe, &bare),
+            "round by round 70% to 90%, median 78% (4 rounds)"
+        );
+        let one = with_rounds("callback", &[50.0]);
+        assert_eq!(
+            round_spread(&one, &with_rounds("bare", &[100.0])),
+            "one round"
+        );
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[1.0, 2.0, 9.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 4.0, 9.0]), 3.0);
+    }
 }
