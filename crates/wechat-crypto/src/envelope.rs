@@ -3,6 +3,8 @@
 //! Reading goes through the workspace's one XML reader, [`Element::parse`], which refuses a
 //! DOCTYPE and bounds depth and size; writing goes through its CDATA writer.
 
+use std::borrow::Cow;
+
 use wechat_types::xml::{ElementRef, XmlError, push_cdata_element, push_text_element};
 
 use crate::{CryptoError, hex};
@@ -165,15 +167,31 @@ pub(crate) fn reply_envelope_len(encrypt_len: usize, timestamp: &str, nonce: &st
     MARKUP + encrypt_len + timestamp.len() + nonce.len()
 }
 
-pub(crate) fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {
+fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {
     let root = ElementRef::parse(body)?;
-    if root.name() != "xml" {
+    check_root(root.name())?;
+    Ok(root)
+}
+
+fn check_root(name: &str) -> Result<(), CryptoError> {
+    if name != "xml" {
         return Err(CryptoError::InvalidXml(XmlError::UnexpectedRoot {
             expected: "xml",
-            found: root.name().to_owned(),
+            found: name.to_owned(),
         }));
     }
-    Ok(root)
+    Ok(())
+}
+
+/// The non-empty `Encrypt` text of an encrypted body, as [`EncryptedEnvelope::parse`] reads it
+/// (same checks, same errors), borrowed from the body when it needs no decoding. The envelope
+/// of every push goes through here, so it is read without building its tree.
+pub(crate) fn read_encrypt(body: &[u8]) -> Result<Cow<'_, str>, CryptoError> {
+    let (root, encrypt) = ElementRef::parse_root_child(body, "Encrypt")?;
+    check_root(&root)?;
+    encrypt
+        .filter(|text| !text.is_empty())
+        .ok_or(CryptoError::MissingEncrypt)
 }
 
 /// The text of the first child `name`. The tree borrows from the body, so this is the only copy.
@@ -182,7 +200,7 @@ fn take_child(root: &ElementRef<'_>, name: &str) -> Option<String> {
 }
 
 /// The non-empty `Encrypt` text of an envelope, borrowed from the body.
-pub(crate) fn encrypt_text<'r>(root: &'r ElementRef<'_>) -> Result<&'r str, CryptoError> {
+fn encrypt_text<'r>(root: &'r ElementRef<'_>) -> Result<&'r str, CryptoError> {
     root.child_text("Encrypt")
         .filter(|text| !text.is_empty())
         .ok_or(CryptoError::MissingEncrypt)
@@ -202,6 +220,32 @@ mod tests {
         let envelope = EncryptedEnvelope::parse(body).unwrap();
         assert_eq!(envelope.to_user_name.as_deref(), Some("gh_10f6c3c3ac5a"));
         assert_eq!(envelope.encrypt, "xyz=");
+    }
+
+    #[test]
+    fn the_push_path_reads_encrypt_as_the_envelope_does() {
+        for body in [
+            &b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<Encrypt><![CDATA[abc=]]></Encrypt>\n</xml>"[..],
+            b"<xml><ToUserName>gh</ToUserName><MsgType><![CDATA[text]]></MsgType><Encrypt>xyz=</Encrypt></xml>",
+            b"<xml><A><B>nested</B></A><Encrypt>a&#43;b=</Encrypt></xml>",
+            b"<xml><ToUserName>gh</ToUserName></xml>",
+            b"<xml><Encrypt></Encrypt></xml>",
+            b"<root><Encrypt>a</Encrypt></root>",
+            b"<!DOCTYPE x><xml><Encrypt>a</Encrypt></xml>",
+            b"<xml><Encrypt>a</Encrypt>",
+            b"not xml",
+        ] {
+            let expected = EncryptedEnvelope::parse(body).map(|envelope| envelope.encrypt);
+            let read = read_encrypt(body).map(Cow::into_owned);
+            match (read, expected) {
+                (Ok(read), Ok(expected)) => assert_eq!(read, expected),
+                (Err(read), Err(expected)) => {
+                    assert_eq!(read.to_string(), expected.to_string());
+                    assert_eq!(read.official_code(), expected.official_code());
+                }
+                (read, expected) => panic!("{body:?}: {read:?} against {expected:?}"),
+            }
+        }
     }
 
     #[test]

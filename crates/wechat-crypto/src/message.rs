@@ -15,8 +15,7 @@ use subtle::ConstantTimeEq;
 use wechat_types::{AppId, EncodingAesKey, ServerToken};
 
 use crate::envelope::{
-    EncryptedEnvelope, ReplyEnvelope, encrypt_text, parse_root, push_reply_envelope,
-    reply_envelope_len,
+    EncryptedEnvelope, ReplyEnvelope, push_reply_envelope, read_encrypt, reply_envelope_len,
 };
 use crate::signature::msg_signature_digest;
 use crate::{CryptoError, msg_signature, verify_msg_signature};
@@ -195,11 +194,11 @@ impl MessageCrypto {
         msg_signature: &str,
         body: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        // The Encrypt text is read where it lies in the body, never copied out.
-        let root = parse_root(body)?;
-        let encrypt = encrypt_text(&root)?;
-        verify_msg_signature(token, timestamp, nonce, encrypt, msg_signature)?;
-        self.decrypt(encrypt)
+        // The Encrypt text is read where it lies in the body, never copied out, and without a
+        // tree of the envelope.
+        let encrypt = read_encrypt(body)?;
+        verify_msg_signature(token, timestamp, nonce, &encrypt, msg_signature)?;
+        self.decrypt(&encrypt)
     }
 
     /// Encrypts a passive reply and wraps it in the reply envelope, signed with `token`,

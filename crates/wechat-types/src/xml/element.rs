@@ -177,6 +177,39 @@ impl<'a> ElementRef<'a> {
         }
     }
 
+    /// Reads a whole document and returns its root's name and the text of the root's first
+    /// child `name`: what [`ElementRef::parse`] and then [`ElementRef::child_text`] give, with
+    /// the same checks and errors, but without building the tree when every child of the root is
+    /// a leaf (an encrypted push's envelope, say).
+    ///
+    /// ```
+    /// use wechat_types::xml::ElementRef;
+    ///
+    /// let body = b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<Encrypt><![CDATA[abc=]]></Encrypt>\n</xml>";
+    /// let (root, encrypt) = ElementRef::parse_root_child(body, "Encrypt")?;
+    /// assert_eq!((&*root, encrypt.as_deref()), ("xml", Some("abc=")));
+    /// # Ok::<(), wechat_types::xml::XmlError>(())
+    /// ```
+    pub fn parse_root_child(
+        input: &'a [u8],
+        name: &str,
+    ) -> Result<(Cow<'a, str>, Option<Cow<'a, str>>), XmlError> {
+        let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
+        if let Some((root, found)) = super::simple::flat_root_child(text, name, MAX_ELEMENTS) {
+            return Ok((Cow::Borrowed(root), found.map(Cow::Borrowed)));
+        }
+        let root = match super::simple::parse(text, MAX_DEPTH, MAX_ELEMENTS) {
+            Some(root) => root,
+            None => parse_str(text)?,
+        };
+        let found = root
+            .children
+            .into_iter()
+            .find(|child| child.name == name)
+            .map(|child| child.text);
+        Ok((root.name, found))
+    }
+
     /// An element with a name and no content, for the fast reader.
     pub(super) fn open(name: &'a str) -> Self {
         Self {
@@ -393,6 +426,52 @@ fn is_xml_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_child_reads_as_the_tree_reads_flat_or_not() {
+        for (xml, name) in [
+            // Flat: read without the tree.
+            (
+                &b"<xml><A><![CDATA[a]]></A>\n<Encrypt>e=</Encrypt></xml>"[..],
+                "Encrypt",
+            ),
+            (b"<root><A>1</A></root>", "Missing"),
+            // Not flat: read through the tree, entities decoded.
+            (
+                b"<?xml version=\"1.0\"?><xml><Encrypt>a &amp; b</Encrypt></xml>",
+                "Encrypt",
+            ),
+            (
+                b"<xml><C><D>x</D></C><Encrypt><![CDATA[e]]></Encrypt></xml>",
+                "Encrypt",
+            ),
+            (b"<xml><Encrypt/><Encrypt>second</Encrypt></xml>", "Encrypt"),
+        ] {
+            let tree = ElementRef::parse(xml).unwrap();
+            let (root, found) = ElementRef::parse_root_child(xml, name).unwrap();
+            assert_eq!(root, tree.name(), "{xml:?}");
+            assert_eq!(found.as_deref(), tree.child_text(name), "{xml:?}");
+        }
+        let (_, decoded) =
+            ElementRef::parse_root_child(b"<xml><Encrypt>a &amp; b</Encrypt></xml>", "Encrypt")
+                .unwrap();
+        assert_eq!(decoded.as_deref(), Some("a & b"));
+    }
+
+    #[test]
+    fn root_child_refuses_what_the_tree_refuses() {
+        for xml in [
+            &b"<!DOCTYPE x [<!ENTITY e \"x\">]><xml><Encrypt>&e;</Encrypt></xml>"[..],
+            b"<xml><Encrypt>a</Encrypt>",
+            b"<xml><Encrypt>a</Encrypt></root>",
+            b"\xff<xml></xml>",
+            b"",
+        ] {
+            let tree = ElementRef::parse(xml).unwrap_err();
+            let flat = ElementRef::parse_root_child(xml, "Encrypt").unwrap_err();
+            assert_eq!(flat.to_string(), tree.to_string(), "{xml:?}");
+        }
+    }
 
     #[test]
     fn reads_cdata_text_and_nesting() {

@@ -103,6 +103,61 @@ pub(super) fn parse(input: &str, max_depth: usize, max_elements: usize) -> Optio
     }
 }
 
+/// The root's name and the text of its first child `name`, for a document whose root holds
+/// only leaves (each one CDATA section or plain text) with whitespace between them; `None` for
+/// anything else, which [`parse`] or the general reader then reads whole. Nothing is built: an
+/// encrypted push's envelope is read with one pass and no allocation.
+pub(super) fn flat_root_child<'a>(
+    input: &'a str,
+    name: &str,
+    max_elements: usize,
+) -> Option<(&'a str, Option<&'a str>)> {
+    let bytes = input.as_bytes();
+    let root_start = skip_whitespace(bytes, 0) + 1;
+    if bytes.get(root_start - 1) != Some(&b'<') {
+        return None;
+    }
+    let root_end = root_start + name_len(&bytes[root_start..])?;
+    if bytes.get(root_end) != Some(&b'>') {
+        return None;
+    }
+    let root = &input[root_start..root_end];
+    let mut found = None;
+    let mut count = 1usize;
+    let mut at = root_end + 1;
+    loop {
+        at = skip_whitespace(bytes, at);
+        let rest = bytes.get(at..)?;
+        if rest.starts_with(b"</") {
+            // Only the root's closing tag can come here, then nothing but whitespace.
+            let name_end = at + 2 + root.len();
+            let closes_root = bytes.get(at + 2..name_end) == Some(root.as_bytes())
+                && bytes.get(name_end) == Some(&b'>');
+            return (closes_root && skip_whitespace(bytes, name_end + 1) == bytes.len())
+                .then_some((root, found));
+        }
+        // Text of the root's own, or anything but a plain open tag: not flat.
+        if rest.first() != Some(&b'<') {
+            return None;
+        }
+        let child_start = at + 1;
+        let child_end = child_start + name_len(&bytes[child_start..])?;
+        if bytes.get(child_end) != Some(&b'>') {
+            return None;
+        }
+        count += 1;
+        if count > max_elements {
+            return None;
+        }
+        let child = &input[child_start..child_end];
+        let (text, after) = leaf(input, child_end + 1, child)?;
+        if found.is_none() && child == name {
+            found = Some(text);
+        }
+        at = after;
+    }
+}
+
 /// The elements open at a point of the document, innermost last. The root is kept apart, so a
 /// flat push (whose other elements are leaves, read whole) needs no allocation here.
 #[derive(Default)]
@@ -317,8 +372,94 @@ mod tests {
         ]
     }
 
+    /// What the tree gives for the root's name and its first child `name`.
+    fn from_the_tree(xml: &str, name: &str) -> Option<(String, Option<String>)> {
+        let root = parse_str(xml).ok()?;
+        Some((
+            root.name().to_owned(),
+            root.child_text(name).map(str::to_owned),
+        ))
+    }
+
+    #[test]
+    fn reads_an_envelope_flat() {
+        for xml in [
+            "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>\n<Encrypt><![CDATA[abc=]]></Encrypt>\n</xml>",
+            "\n<xml>\n<Encrypt>abc=</Encrypt><Encrypt>second</Encrypt></xml>\n",
+            "<root><A>1</A></root>",
+            "<xml></xml>",
+        ] {
+            let (root, found) = flat_root_child(xml, "Encrypt", MAX_ELEMENTS)
+                .unwrap_or_else(|| panic!("flat: {xml:?}"));
+            assert_eq!(
+                Some((root.to_owned(), found.map(str::to_owned))),
+                from_the_tree(xml, "Encrypt"),
+                "{xml:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_every_document_that_is_not_flat_to_the_readers() {
+        for xml in [
+            "<xml><A><B>1</B></A></xml>",
+            "<xml>text<A>1</A></xml>",
+            "<xml><A>1</A>text</xml>",
+            "<xml><A>1&amp;</A></xml>",
+            "<!DOCTYPE x><xml><Encrypt>a</Encrypt></xml>",
+            "<?xml version=\"1.0\"?><xml></xml>",
+            "<xml><!-- c --><Encrypt>a</Encrypt></xml>",
+            "<xml><A/></xml>",
+            "<xml a=\"1\"><Encrypt>a</Encrypt></xml>",
+            "<xml><Encrypt>a</Encrypt></xml>junk",
+            "<xml><Encrypt>a</Encrypt></root>",
+            "<xml><Encrypt>a</Encrypt>",
+            "<xml><Encrypt>a</Encrypt></xml ><x>",
+            "",
+        ] {
+            assert!(
+                flat_root_child(xml, "Encrypt", MAX_ELEMENTS).is_none(),
+                "{xml:?}"
+            );
+        }
+        // The element limit holds here too.
+        let many = format!("<xml>{}</xml>", "<A>1</A>".repeat(10));
+        assert!(flat_root_child(&many, "A", 10).is_none());
+        assert!(flat_root_child(&many, "A", 11).is_some());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Whenever the flat reader answers, the general reader accepts the document and gives the
+        /// same root name and child text.
+        #[test]
+        fn flat_reads_agree_with_the_general_reader(xml in document(), pick in 0usize..3) {
+            let name = ["Encrypt", "A", "xml"][pick];
+            if let Some((root, found)) = flat_root_child(&xml, name, MAX_ELEMENTS) {
+                let general = from_the_tree(&xml, name);
+                prop_assert!(general.is_some(), "flat accepted what quick-xml refuses: {xml:?}");
+                prop_assert_eq!(Some((root.to_owned(), found.map(str::to_owned))), general);
+            }
+        }
+
+        /// Flat documents of leaves are all read by the flat reader.
+        #[test]
+        fn reads_every_flat_document(fields in proptest::collection::vec(("[A-Z][a-z]{0,5}", "[^<&\\]]{0,10}", any::<bool>()), 0..8)) {
+            let mut xml = String::from("<xml>\n");
+            for (name, text, cdata) in &fields {
+                if *cdata {
+                    xml.push_str(&format!("<{name}><![CDATA[{text}]]></{name}>\n"));
+                } else {
+                    xml.push_str(&format!("<{name}>{text}</{name}>"));
+                }
+            }
+            xml.push_str("</xml>");
+            let first = fields.first().map(|(name, _, _)| name.as_str()).unwrap_or("A");
+            let (root, found) = flat_root_child(&xml, first, MAX_ELEMENTS).expect("flat");
+            prop_assert_eq!(root, "xml");
+            prop_assert_eq!(found.is_some(), !fields.is_empty());
+        }
 
         /// Whenever the fast reader answers, the general reader accepts the document and reads
         /// exactly the same tree.
