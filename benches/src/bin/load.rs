@@ -387,7 +387,7 @@ fn round_spread(target: &LoadReport, bare: &LoadReport) -> String {
 /// The median of sorted, non-empty `values`.
 fn median(values: &[f64]) -> f64 {
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
