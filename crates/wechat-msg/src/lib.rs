@@ -68,9 +68,10 @@
 //! - Each push is deduped by [`Message::dedupe_key`](wechat_types::xml::Message::dedupe_key) in a
 //!   [`DedupeStore`](dedupe::DedupeStore) (in memory by default, Redis with feature `redis`): the
 //!   handler runs once, and a retry gets the first answer (or `success` while it is being made).
-//! - A handler that is not done within the reply budget (4.5 s by default) is answered `success`
-//!   and keeps running; its reply then goes out as a custom-service message through a
-//!   [`CustomServiceSender`] (such as `wechat_client::Client`), or is logged if none is set.
+//! - A handler that is not done within the reply budget (4.5 s by default, counted from the
+//!   request's arrival) is answered `success` and keeps running; its reply then goes out as a
+//!   custom-service message through a [`CustomServiceSender`] (such as `wechat_client::Client`),
+//!   or is logged if none is set.
 //! - A handler that panics is answered `success`, and the panic is logged.
 
 mod callback;
