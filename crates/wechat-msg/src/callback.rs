@@ -379,9 +379,12 @@ impl Callback {
         let mut task = start_handler(Arc::clone(&self.inner.handler), msg);
         let budget = self.inner.config.reply_budget;
         let late: HandlerFuture = match lazy_timeout(arrived, budget, &mut task).await {
-            // One clock read, for replies only: a reply that came out of the first poll with the
-            // budget already spent (a body that trickled in, say) is no longer waited for.
-            Ok(Ok(Some(reply))) if arrived.elapsed() < budget => {
+            // A reply made after the budget was spent (after a body that trickled in, say, or
+            // a wait the timer had not yet cut short) goes the custom-service way when it can:
+            // WeChat may have stopped waiting. One clock read, for replies only.
+            Ok(Ok(Some(reply)))
+                if arrived.elapsed() < budget || !self.can_send_late(&user, &reply) =>
+            {
                 let reply = ReplyMessage {
                     to: user,
                     from: account,
@@ -410,6 +413,13 @@ impl Callback {
         let inner = Arc::clone(&self.inner);
         tokio::spawn(finish_late(inner, late, user, key.map(str::to_owned)));
         None
+    }
+
+    /// True when a reply to `user` can go out as a custom-service message: a sender is set and
+    /// the reply has such a form. A reply that cannot had better go back late than not at all.
+    fn can_send_late(&self, user: &OpenId, reply: &Reply) -> bool {
+        self.inner.config.custom_service.is_some()
+            && CustomMessage::from_reply(user.clone(), reply).is_some()
     }
 
     /// The response for an answer, encrypted and signed when the push was.

@@ -143,9 +143,11 @@ impl CallbackConfig {
     /// goes out through [`CallbackConfig::custom_service`].
     ///
     /// It counts from the request's arrival (the start of [`Callback::respond`](crate::Callback::respond),
-    /// or of the service's handling, body read included), as WeChat's five seconds do: a reply
+    /// or of the service's handling, body read included), as WeChat's five seconds do. A reply
     /// made after it is spent goes the custom-service way even when the handler never waited
-    /// (after a body that trickled in, say). A zero budget sends every reply that way.
+    /// (after a body that trickled in, say), so a zero budget sends every reply that way; one
+    /// that cannot (no sender is set, or a `transfer_customer_service` reply) goes back passively,
+    /// late rather than never.
     pub fn reply_budget(mut self, budget: Duration) -> Self {
         self.reply_budget = budget;
         self

@@ -25,7 +25,11 @@ where
 {
     match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await {
         Poll::Ready(output) => Ok(output),
-        Poll::Pending => tokio::time::timeout_at(started + budget, future).await,
+        Poll::Pending => match started.checked_add(budget) {
+            Some(deadline) => tokio::time::timeout_at(deadline, future).await,
+            // A budget past the end of time (`Duration::MAX`, say) never runs out.
+            None => Ok(future.await),
+        },
     }
 }
 
@@ -49,6 +53,16 @@ mod tests {
         assert_eq!(
             lazy_timeout(Instant::now(), Duration::from_secs(60), &mut in_time).await,
             Ok("done")
+        );
+
+        // Pending at first, under a budget too large to add to an instant: no timer, no panic.
+        let mut endless = Box::pin(async {
+            tokio::task::yield_now().await;
+            "waited"
+        });
+        assert_eq!(
+            lazy_timeout(Instant::now(), Duration::MAX, &mut endless).await,
+            Ok("waited")
         );
 
         // Never ready: the budget ends it, counted from before the first poll.

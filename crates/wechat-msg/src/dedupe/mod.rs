@@ -70,7 +70,8 @@ pub(crate) enum Dedupe {
 }
 
 impl Dedupe {
-    /// Claims `key` for a push that arrived at `now` (the default store reads no clock of its own).
+    /// Claims `key` for a push that arrived at `now` (the default store reads no clock of its
+    /// own; its key's TTL then counts from the arrival, microseconds before the claim).
     pub(crate) async fn claim_at(
         &self,
         key: &str,

@@ -2,13 +2,12 @@
 //! custom-service message; a panicking handler is answered `success`.
 
 use std::io::Write;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use http::Method;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc};
 use wechat_client::{ClientConfig, Endpoints};
 use wechat_msg::dedupe::{Claim, DedupeStore, MemoryDedupeStore, StoredAnswer};
@@ -383,6 +382,44 @@ async fn the_budget_counts_from_the_request_s_arrival_body_read_included() {
         msg,
         CustomMessage::text("oUser".into(), "quick but too late")
     );
+}
+
+#[tokio::test]
+async fn a_reply_made_after_the_budget_goes_once_by_custom_service_and_retries_get_success() {
+    // A zero budget is spent before any handler is done, even one that is ready at once.
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    let handler = handler_fn(move |_msg: Message| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async { Some(Reply::text("ready, but late")) }
+    });
+    let (tx, mut sent) = mpsc::unbounded_channel();
+    let callback = Callback::new(
+        config(Mode::Safe)
+            .reply_budget(Duration::ZERO)
+            .custom_service(Arc::new(ChannelSender(tx))),
+        handler,
+    )
+    .unwrap();
+    let server = start(Server::bind("127.0.0.1:0", callback).await.unwrap()).await;
+    let request = push(Seal::Safe, &text_xml("zero", 7), "n1");
+    let first = post(server.addr, "/", &request).await;
+    assert_eq!((first.status, first.text()), (200, "success"));
+    let msg = within("the custom-service message", sent.recv())
+        .await
+        .unwrap();
+    assert_eq!(msg, CustomMessage::text("oUser".into(), "ready, but late"));
+    // The late task records the answer: a retry gets `success`, and the handler ran once.
+    let retry = post(
+        server.addr,
+        "/",
+        &push(Seal::Safe, &text_xml("zero", 7), "n2"),
+    )
+    .await;
+    assert_eq!((retry.status, retry.text()), (200, "success"));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(sent.try_recv().is_err(), "the reply went out once");
 }
 
 /// A future that answers at once and panics when it is dropped.
