@@ -1,7 +1,8 @@
 //! The XML reader and the typed documents built on it: any bytes give a value or a typed error,
 //! never a panic, and what they accept holds together.
 //!
-//! - `Element::parse` and the borrowing `ElementRef::parse` agree on every input.
+//! - `Element::parse` and the borrowing `ElementRef::parse` agree on every input, and so does
+//!   `ElementRef::parse_root_child` with `child_text` of the tree.
 //! - The reader's hand-scanned fast path (WeChat's usual subset) and the general reader agree:
 //!   the same document behind an XML declaration, which the fast path leaves to the general
 //!   reader, reads the same.
@@ -18,6 +19,17 @@ use wechat_types::xml::{Element, ElementRef, Message, PassiveReply, ReplyMessage
 fuzz_target!(|data: &[u8]| {
     let owned = Element::parse(data);
     let borrowed = ElementRef::parse(data);
+    // The one-pass reading of a root's child agrees with the tree, flat document or not.
+    for name in ["Encrypt", "ToUserName", "MsgType"] {
+        match (ElementRef::parse_root_child(data, name), &borrowed) {
+            (Ok((root, found)), Ok(tree)) => {
+                assert_eq!(root, tree.name(), "root name");
+                assert_eq!(found.as_deref(), tree.child_text(name), "child {name}");
+            }
+            (Err(one_pass), Err(tree)) => assert_eq!(one_pass.to_string(), tree.to_string()),
+            (one_pass, tree) => panic!("the readers disagree: {one_pass:?} vs {tree:?}"),
+        }
+    }
     let root = match (owned, &borrowed) {
         (Ok(owned), Ok(borrowed)) => {
             assert_eq!(owned, borrowed.to_element(), "the two readers disagree");

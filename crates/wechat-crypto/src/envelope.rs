@@ -1,7 +1,8 @@
 //! The XML envelopes around `Encrypt`: the incoming push body and the outgoing reply.
 //!
-//! Reading goes through the workspace's one XML reader, [`Element::parse`], which refuses a
-//! DOCTYPE and bounds depth and size; writing goes through its CDATA writer.
+//! Reading goes through the workspace's one XML reader (`ElementRef::parse`, and for a push's
+//! `Encrypt` its one-pass `ElementRef::parse_root_child`), which refuses a DOCTYPE and bounds
+//! depth and size; writing goes through its CDATA writer.
 
 use std::borrow::Cow;
 
@@ -189,8 +190,13 @@ fn check_root(name: &str) -> Result<(), CryptoError> {
 pub(crate) fn read_encrypt(body: &[u8]) -> Result<Cow<'_, str>, CryptoError> {
     let (root, encrypt) = ElementRef::parse_root_child(body, "Encrypt")?;
     check_root(&root)?;
+    present(encrypt)
+}
+
+/// An `Encrypt` text that is there and not empty.
+fn present<T: AsRef<str>>(encrypt: Option<T>) -> Result<T, CryptoError> {
     encrypt
-        .filter(|text| !text.is_empty())
+        .filter(|text| !text.as_ref().is_empty())
         .ok_or(CryptoError::MissingEncrypt)
 }
 
@@ -201,9 +207,7 @@ fn take_child(root: &ElementRef<'_>, name: &str) -> Option<String> {
 
 /// The non-empty `Encrypt` text of an envelope, borrowed from the body.
 fn encrypt_text<'r>(root: &'r ElementRef<'_>) -> Result<&'r str, CryptoError> {
-    root.child_text("Encrypt")
-        .filter(|text| !text.is_empty())
-        .ok_or(CryptoError::MissingEncrypt)
+    present(root.child_text("Encrypt"))
 }
 
 #[cfg(test)]

@@ -170,17 +170,14 @@ pub struct ElementRef<'a> {
 impl<'a> ElementRef<'a> {
     /// Reads a whole document into its root element, borrowing from `input`.
     pub fn parse(input: &'a [u8]) -> Result<ElementRef<'a>, XmlError> {
-        let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
-        match super::simple::parse(text, MAX_DEPTH, MAX_ELEMENTS) {
-            Some(root) => Ok(root),
-            None => parse_str(text),
-        }
+        parse_text(utf8(input)?)
     }
 
     /// Reads a whole document and returns its root's name and the text of the root's first
     /// child `name`: what [`ElementRef::parse`] and then [`ElementRef::child_text`] give, with
-    /// the same checks and errors, but without building the tree when every child of the root is
-    /// a leaf (an encrypted push's envelope, say).
+    /// the same checks and errors. When every child of the root is a leaf holding one CDATA
+    /// section or plain text without entities or `]` (an encrypted push's envelope, say), the
+    /// document is read in one pass and no tree is built; any other document is read whole.
     ///
     /// ```
     /// use wechat_types::xml::ElementRef;
@@ -194,14 +191,11 @@ impl<'a> ElementRef<'a> {
         input: &'a [u8],
         name: &str,
     ) -> Result<(Cow<'a, str>, Option<Cow<'a, str>>), XmlError> {
-        let text = std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)?;
+        let text = utf8(input)?;
         if let Some((root, found)) = super::simple::flat_root_child(text, name, MAX_ELEMENTS) {
             return Ok((Cow::Borrowed(root), found.map(Cow::Borrowed)));
         }
-        let root = match super::simple::parse(text, MAX_DEPTH, MAX_ELEMENTS) {
-            Some(root) => root,
-            None => parse_str(text)?,
-        };
+        let root = parse_text(text)?;
         let found = root
             .children
             .into_iter()
@@ -296,6 +290,19 @@ impl<'a> ElementRef<'a> {
         } else {
             self.text.to_mut().push_str(&piece);
         }
+    }
+}
+
+fn utf8(input: &[u8]) -> Result<&str, XmlError> {
+    std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)
+}
+
+/// A document's tree: the fast reader's when the document lies in its subset, else the general
+/// reader's.
+fn parse_text(text: &str) -> Result<ElementRef<'_>, XmlError> {
+    match super::simple::parse(text, MAX_DEPTH, MAX_ELEMENTS) {
+        Some(root) => Ok(root),
+        None => parse_str(text),
     }
 }
 

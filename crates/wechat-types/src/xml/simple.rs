@@ -458,7 +458,13 @@ mod tests {
             let first = fields.first().map(|(name, _, _)| name.as_str()).unwrap_or("A");
             let (root, found) = flat_root_child(&xml, first, MAX_ELEMENTS).expect("flat");
             prop_assert_eq!(root, "xml");
-            prop_assert_eq!(found.is_some(), !fields.is_empty());
+            // The first field of that name, as written (a later one may share it).
+            let written = fields.iter().find(|(name, _, _)| name == first).map(|(_, text, _)| text.as_str());
+            prop_assert_eq!(found, written);
+            prop_assert_eq!(
+                Some((root.to_owned(), found.map(str::to_owned))),
+                from_the_tree(&xml, first)
+            );
         }
 
         /// Whenever the fast reader answers, the general reader accepts the document and reads
