@@ -131,7 +131,7 @@ async fn read_body<B>(
     body: B,
     limit: usize,
     timeout: Duration,
-    started: Instant,
+    arrived: Instant,
 ) -> Result<Bytes, CallbackError>
 where
     B: Body,
@@ -145,7 +145,7 @@ where
         return Err(CallbackError::BodyTooLarge { limit });
     }
     let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
-    match lazy_timeout(started, timeout, &mut collect).await {
+    match lazy_timeout(arrived, timeout, &mut collect).await {
         Err(_elapsed) => Err(CallbackError::BodyTimeout),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(err)) if err.is::<LengthLimitError>() => Err(CallbackError::BodyTooLarge { limit }),
