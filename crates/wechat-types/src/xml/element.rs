@@ -3,6 +3,8 @@ use std::borrow::Cow;
 use quick_xml::Reader;
 use quick_xml::events::Event as XmlEvent;
 
+use super::simple::FlatLeaves;
+
 /// Deepest nesting a document may have. WeChat's deepest push (`SendPicsInfo/PicList/item/…`) is 5.
 pub(super) const MAX_DEPTH: usize = 16;
 /// Most elements a document may have. A `pic_*` event with 9 pictures has about 30.
@@ -204,6 +206,18 @@ impl<'a> ElementRef<'a> {
         Ok((root.name, found))
     }
 
+    /// The tree of a flat document read by [`read_document`]: the root and its leaves, as the
+    /// readers build it.
+    pub(super) fn from_flat(root: &'a str, leaves: &FlatLeaves<'a>) -> Self {
+        let mut element = Self::open(root);
+        element.children = leaves
+            .as_slice()
+            .iter()
+            .map(|&(name, text)| Self::leaf(name, text))
+            .collect();
+        element
+    }
+
     /// An element with a name and no content, for the fast reader.
     pub(super) fn open(name: &'a str) -> Self {
         Self {
@@ -295,6 +309,28 @@ impl<'a> ElementRef<'a> {
 
 fn utf8(input: &[u8]) -> Result<&str, XmlError> {
     std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)
+}
+
+/// A whole document as [`read_document`] reads it.
+// The flat variant is large on purpose: it lives on the stack for one call, in place of a heap
+// tree.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Document<'a> {
+    /// A root holding only leaves (a push, usually): its name and its leaves, read in one pass
+    /// and kept on the stack.
+    Flat(&'a str, FlatLeaves<'a>),
+    /// Any other document, read into its tree.
+    Tree(ElementRef<'a>),
+}
+
+/// Reads a whole document with the same checks and errors as [`ElementRef::parse`], without
+/// building a tree when the document is flat.
+pub(super) fn read_document(input: &[u8]) -> Result<Document<'_>, XmlError> {
+    let text = utf8(input)?;
+    Ok(match super::simple::flat_leaves(text, MAX_ELEMENTS) {
+        Some((root, leaves)) => Document::Flat(root, leaves),
+        None => Document::Tree(parse_text(text)?),
+    })
 }
 
 /// A document's tree: the fast reader's when the document lies in its subset, else the general

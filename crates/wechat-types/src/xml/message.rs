@@ -1,6 +1,7 @@
 //! Incoming messages and events (PROTOCOL.md 4.7 and 4.8), both parsed and rendered.
 
-use super::element::{Element, ElementRef, XmlError};
+use super::element::{Document, Element, ElementRef, XmlError, read_document};
+use super::simple::FlatLeaves;
 use super::write::{push_cdata_element, push_number_element, push_text_element};
 use crate::id::{AccountId, MediaId, MsgId, OpenId};
 
@@ -427,7 +428,17 @@ impl MessageBody {
 impl Message {
     /// Parses a plaintext push (or the decrypted inner document of an encrypted one).
     pub fn parse(input: &[u8]) -> Result<Message, XmlError> {
-        Message::from_element_ref(&ElementRef::parse(input)?)
+        match read_document(input)? {
+            // A flat push (every message type, most events) is read from its leaves; a tree is
+            // built only for what needs one (an event, or a type this crate does not know).
+            Document::Flat(root, leaves) => {
+                check_root(root)?;
+                Message::from_fields(Fields(&leaves), |msg_type| {
+                    tree_body(&ElementRef::from_flat(root, &leaves), msg_type)
+                })
+            }
+            Document::Tree(root) => Message::from_element_ref(&root),
+        }
     }
 
     /// Builds a message from an already-read `<xml>` element.
@@ -437,13 +448,15 @@ impl Message {
 
     /// Builds a message from an already-read, borrowed `<xml>` element.
     pub fn from_element_ref(root: &ElementRef<'_>) -> Result<Message, XmlError> {
-        if root.name() != "xml" {
-            return Err(XmlError::UnexpectedRoot {
-                expected: "xml",
-                found: root.name().to_owned(),
-            });
-        }
-        let fields = Fields(root);
+        check_root(root.name())?;
+        Message::from_fields(Fields(root), |msg_type| tree_body(root, msg_type))
+    }
+
+    /// The message in `fields`; `other_body` reads the body of an event or an unknown type.
+    fn from_fields<'r, C: Children<'r>>(
+        fields: Fields<C>,
+        other_body: impl FnOnce(&str) -> Result<MessageBody, XmlError>,
+    ) -> Result<Message, XmlError> {
         let to = AccountId::new(fields.required("ToUserName")?);
         let from = OpenId::new(fields.required("FromUserName")?);
         let create_time = fields.number("CreateTime")?;
@@ -497,11 +510,7 @@ impl Message {
                 url: fields.text("Url"),
                 msg_id: fields.msg_id("MsgId")?,
             },
-            "event" => MessageBody::Event(parse_event(root)?),
-            other => MessageBody::Unknown {
-                msg_type: other.to_owned(),
-                raw: root.to_element(),
-            },
+            other => other_body(other)?,
         };
         Ok(Message {
             to,
@@ -733,6 +742,30 @@ fn write_event(out: &mut String, event: &Event) {
     }
 }
 
+/// Refuses a root other than `<xml>`.
+fn check_root(name: &str) -> Result<(), XmlError> {
+    if name == "xml" {
+        Ok(())
+    } else {
+        Err(XmlError::UnexpectedRoot {
+            expected: "xml",
+            found: name.to_owned(),
+        })
+    }
+}
+
+/// The body of an event, or of a message type this crate does not know, which keep their tree.
+fn tree_body(root: &ElementRef<'_>, msg_type: &str) -> Result<MessageBody, XmlError> {
+    Ok(if msg_type == "event" {
+        MessageBody::Event(parse_event(root)?)
+    } else {
+        MessageBody::Unknown {
+            msg_type: msg_type.to_owned(),
+            raw: root.to_element(),
+        }
+    })
+}
+
 fn parse_event(root: &ElementRef<'_>) -> Result<Event, XmlError> {
     let fields = Fields(root);
     let name = fields.required("Event")?;
@@ -854,20 +887,39 @@ fn parse_pics(info: Option<&ElementRef<'_>>) -> Result<PicInfo, XmlError> {
     })
 }
 
-/// Typed access to the children of an element.
-struct Fields<'r, 'a>(&'r ElementRef<'a>);
+/// Where [`Fields`] finds a child's text: an element's children, or a flat document's leaves.
+trait Children<'r>: Copy {
+    /// The text of the first child named `name`.
+    fn text_of(self, name: &str) -> Option<&'r str>;
+}
 
-impl<'r> Fields<'r, '_> {
+impl<'r> Children<'r> for &'r ElementRef<'_> {
+    fn text_of(self, name: &str) -> Option<&'r str> {
+        self.child_text(name)
+    }
+}
+
+impl<'r> Children<'r> for &'r FlatLeaves<'_> {
+    fn text_of(self, name: &str) -> Option<&'r str> {
+        self.text(name)
+    }
+}
+
+/// Typed access to the children of an element.
+#[derive(Clone, Copy)]
+struct Fields<C>(C);
+
+impl<'r, C: Children<'r>> Fields<C> {
     fn required(&self, name: &'static str) -> Result<&'r str, XmlError> {
-        self.0.child_text(name).ok_or(XmlError::MissingField(name))
+        self.0.text_of(name).ok_or(XmlError::MissingField(name))
     }
 
     fn optional(&self, name: &str) -> Option<String> {
-        self.0.child_text(name).map(str::to_owned)
+        self.0.text_of(name).map(str::to_owned)
     }
 
     fn text(&self, name: &str) -> String {
-        self.0.child_text(name).unwrap_or_default().to_owned()
+        self.0.text_of(name).unwrap_or_default().to_owned()
     }
 
     fn number<T: std::str::FromStr>(&self, name: &'static str) -> Result<T, XmlError> {
@@ -881,7 +933,7 @@ impl<'r> Fields<'r, '_> {
         &self,
         name: &'static str,
     ) -> Result<T, XmlError> {
-        match self.0.child_text(name).map(str::trim) {
+        match self.0.text_of(name).map(str::trim) {
             None | Some("") => Ok(T::default()),
             Some(value) => value
                 .parse()

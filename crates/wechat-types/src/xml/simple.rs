@@ -112,6 +112,68 @@ pub(super) fn flat_root_child<'a>(
     name: &str,
     max_elements: usize,
 ) -> Option<(&'a str, Option<&'a str>)> {
+    let mut found = None;
+    let root = scan_flat(input, max_elements, |child, text| {
+        if found.is_none() && child == name {
+            found = Some(text);
+        }
+        true
+    })?;
+    Some((root, found))
+}
+
+/// Most leaves [`flat_leaves`] holds: a push has 6 to 12; a document with more is read whole.
+const FLAT_LEAVES: usize = 16;
+
+/// The leaves of a flat document in document order, as [`flat_leaves`] read them: a tree of one
+/// level kept on the stack.
+pub(super) struct FlatLeaves<'a> {
+    len: usize,
+    leaves: [(&'a str, &'a str); FLAT_LEAVES],
+}
+
+impl<'a> FlatLeaves<'a> {
+    /// The (name, text) pairs, in document order.
+    pub(super) fn as_slice(&self) -> &[(&'a str, &'a str)] {
+        &self.leaves[..self.len]
+    }
+
+    /// The text of the first leaf named `name`, as [`ElementRef::child_text`] gives it.
+    pub(super) fn text(&self, name: &str) -> Option<&'a str> {
+        self.as_slice()
+            .iter()
+            .find(|(leaf, _)| *leaf == name)
+            .map(|&(_, text)| text)
+    }
+}
+
+/// The root's name and its leaves, for the documents [`flat_root_child`] reads (and at most
+/// [`FLAT_LEAVES`] leaves); `None` for anything else. A plaintext push is read this way without
+/// building a tree.
+pub(super) fn flat_leaves(input: &str, max_elements: usize) -> Option<(&str, FlatLeaves<'_>)> {
+    let mut leaves = FlatLeaves {
+        len: 0,
+        leaves: [("", ""); FLAT_LEAVES],
+    };
+    let root = scan_flat(input, max_elements, |name, text| {
+        let Some(slot) = leaves.leaves.get_mut(leaves.len) else {
+            return false;
+        };
+        *slot = (name, text);
+        leaves.len += 1;
+        true
+    })?;
+    Some((root, leaves))
+}
+
+/// One pass over a document whose root holds only leaves, handing each leaf's name and text to
+/// `visit` in document order; the root's name, or `None` when the document is not of that
+/// shape or `visit` answered false.
+fn scan_flat<'a>(
+    input: &'a str,
+    max_elements: usize,
+    mut visit: impl FnMut(&'a str, &'a str) -> bool,
+) -> Option<&'a str> {
     let bytes = input.as_bytes();
     let root_start = skip_whitespace(bytes, 0) + 1;
     if bytes.get(root_start - 1) != Some(&b'<') {
@@ -122,7 +184,6 @@ pub(super) fn flat_root_child<'a>(
         return None;
     }
     let root = &input[root_start..root_end];
-    let mut found = None;
     let mut count = 1usize;
     let mut at = root_end + 1;
     loop {
@@ -134,7 +195,7 @@ pub(super) fn flat_root_child<'a>(
             let closes_root = bytes.get(at + 2..name_end) == Some(root.as_bytes())
                 && bytes.get(name_end) == Some(&b'>');
             return (closes_root && skip_whitespace(bytes, name_end + 1) == bytes.len())
-                .then_some((root, found));
+                .then_some(root);
         }
         // Text of the root's own, or anything but a plain open tag: not flat.
         if rest.first() != Some(&b'<') {
@@ -151,8 +212,8 @@ pub(super) fn flat_root_child<'a>(
         }
         let child = &input[child_start..child_end];
         let (text, after) = leaf(input, child_end + 1, child)?;
-        if found.is_none() && child == name {
-            found = Some(text);
+        if !visit(child, text) {
+            return None;
         }
         at = after;
     }

@@ -1,6 +1,7 @@
 //! What the readers accept holds together (the quick, CI-sized run of the properties the
 //! `fuzz/xml` target checks for minutes at a time): the owned and the borrowing reader agree on
-//! every input, and a document that parses renders to XML that parses back to the same value.
+//! every input, `Message::parse`'s flat path agrees with the tree, and a document that parses
+//! renders to XML that parses back to the same value.
 
 use proptest::prelude::*;
 use wechat_types::xml::{Element, ElementRef, Message, PassiveReply, ReplyMessage};
@@ -53,6 +54,13 @@ fn only_xml_chars(root: &Element) -> bool {
 fn holds_together(input: &[u8]) -> Result<(), TestCaseError> {
     let owned = Element::parse(input);
     let borrowed = ElementRef::parse(input);
+    // `Message::parse` reads a flat push without building its tree: it must give what the tree
+    // gives, message or error (compared as text: a float field may hold NaN).
+    let via_tree = match &borrowed {
+        Ok(root) => format!("{:?}", Message::from_element_ref(root)),
+        Err(err) => format!("{:?}", Err::<Message, _>(err)),
+    };
+    prop_assert_eq!(format!("{:?}", Message::parse(input)), via_tree);
     let root = match (owned, borrowed) {
         (Ok(owned), Ok(borrowed)) => {
             prop_assert_eq!(&owned, &borrowed.to_element());
@@ -90,8 +98,100 @@ fn holds_together(input: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The leaves of a flat push: every field a message type or a common event reads, in any
+/// order, some of them twice with different values (the first one counts), as CDATA or text.
+fn flat_push() -> impl Strategy<Value = String> {
+    const NAMES: &[&str] = &[
+        "ToUserName",
+        "FromUserName",
+        "CreateTime",
+        "MsgType",
+        "Content",
+        "MsgId",
+        "MsgDataId",
+        "Idx",
+        "PicUrl",
+        "MediaId",
+        "Format",
+        "Recognition",
+        "ThumbMediaId",
+        "Location_X",
+        "Location_Y",
+        "Scale",
+        "Label",
+        "Title",
+        "Description",
+        "Url",
+        "Event",
+        "EventKey",
+        "Ticket",
+        "Latitude",
+        "Longitude",
+        "Precision",
+        "MenuId",
+    ];
+    const VALUES: &[&str] = &[
+        "",
+        "1",
+        "2.5",
+        "x",
+        "text",
+        "image",
+        "voice",
+        "video",
+        "shortvideo",
+        "location",
+        "link",
+        "event",
+        "subscribe",
+        "CLICK",
+        "VIEW",
+        "LOCATION",
+        "qrscene_7",
+        "nonsense",
+    ];
+    let leaf = (
+        prop::sample::select(NAMES),
+        prop::sample::select(VALUES),
+        any::<bool>(),
+    );
+    let required = (
+        prop::sample::select(VALUES),
+        prop::sample::select(VALUES),
+        prop::sample::select(&["1", "x"][..]),
+        prop::sample::select(VALUES),
+    );
+    (required, prop::collection::vec(leaf, 0..12))
+        .prop_flat_map(|((to, from, time, msg_type), extra)| {
+            let mut leaves = vec![
+                ("ToUserName", to, true),
+                ("FromUserName", from, true),
+                ("CreateTime", time, false),
+                ("MsgType", msg_type, true),
+            ];
+            leaves.extend(extra);
+            Just(leaves).prop_shuffle()
+        })
+        .prop_map(|leaves| {
+            let body: String = leaves
+                .into_iter()
+                .map(|(name, value, cdata)| match cdata {
+                    true => format!("<{name}><![CDATA[{value}]]></{name}>\n"),
+                    false => format!("<{name}>{value}</{name}>\n"),
+                })
+                .collect();
+            format!("<xml>{body}</xml>")
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Flat pushes of every type, the shape `Message::parse` reads without a tree.
+    #[test]
+    fn flat_pushes_hold_together(input in flat_push()) {
+        holds_together(input.as_bytes())?;
+    }
 
     /// Real pushes with a few bytes changed, cut short, or with a fragment spliced in.
     #[test]
