@@ -2,7 +2,7 @@
 
 use super::element::{Document, Element, ElementRef, XmlError, read_document};
 use super::simple::FlatLeaves;
-use super::write::{push_cdata_element, push_number_element, push_text_element};
+use super::write::{cdata_element, push_number_element, push_text_element};
 use crate::id::{AccountId, MediaId, MsgId, OpenId};
 
 /// A message or event pushed to the callback URL.
@@ -556,10 +556,10 @@ impl Message {
             return out;
         }
         out.push_str("<xml>");
-        push_cdata_element(&mut out, "ToUserName", self.to.as_str());
-        push_cdata_element(&mut out, "FromUserName", self.from.as_str());
+        cdata_element!(&mut out, "ToUserName", self.to.as_str());
+        cdata_element!(&mut out, "FromUserName", self.from.as_str());
         push_number_element(&mut out, "CreateTime", self.create_time);
-        push_cdata_element(&mut out, "MsgType", self.body.msg_type());
+        cdata_element!(&mut out, "MsgType", self.body.msg_type());
         write_body(&mut out, &self.body);
         out.push_str("</xml>");
         out
@@ -574,13 +574,13 @@ fn write_body(out: &mut String, body: &MessageBody) {
             msg_data_id,
             idx,
         } => {
-            push_cdata_element(out, "Content", content);
+            cdata_element!(out, "Content", content);
             push_text_element(out, "MsgId", msg_id);
             if let Some(v) = msg_data_id {
-                push_cdata_element(out, "MsgDataId", v);
+                cdata_element!(out, "MsgDataId", v);
             }
             if let Some(v) = idx {
-                push_cdata_element(out, "Idx", v);
+                cdata_element!(out, "Idx", v);
             }
         }
         MessageBody::Image {
@@ -588,8 +588,8 @@ fn write_body(out: &mut String, body: &MessageBody) {
             media_id,
             msg_id,
         } => {
-            push_cdata_element(out, "PicUrl", pic_url);
-            push_cdata_element(out, "MediaId", media_id.as_str());
+            cdata_element!(out, "PicUrl", pic_url);
+            cdata_element!(out, "MediaId", media_id.as_str());
             push_text_element(out, "MsgId", msg_id);
         }
         MessageBody::Voice {
@@ -598,10 +598,10 @@ fn write_body(out: &mut String, body: &MessageBody) {
             recognition,
             msg_id,
         } => {
-            push_cdata_element(out, "MediaId", media_id.as_str());
-            push_cdata_element(out, "Format", format);
+            cdata_element!(out, "MediaId", media_id.as_str());
+            cdata_element!(out, "Format", format);
             if let Some(text) = recognition {
-                push_cdata_element(out, "Recognition", text);
+                cdata_element!(out, "Recognition", text);
             }
             push_text_element(out, "MsgId", msg_id);
         }
@@ -615,8 +615,8 @@ fn write_body(out: &mut String, body: &MessageBody) {
             thumb_media_id,
             msg_id,
         } => {
-            push_cdata_element(out, "MediaId", media_id.as_str());
-            push_cdata_element(out, "ThumbMediaId", thumb_media_id.as_str());
+            cdata_element!(out, "MediaId", media_id.as_str());
+            cdata_element!(out, "ThumbMediaId", thumb_media_id.as_str());
             push_text_element(out, "MsgId", msg_id);
         }
         MessageBody::Location {
@@ -629,7 +629,7 @@ fn write_body(out: &mut String, body: &MessageBody) {
             push_text_element(out, "Location_X", latitude);
             push_text_element(out, "Location_Y", longitude);
             push_text_element(out, "Scale", scale);
-            push_cdata_element(out, "Label", label);
+            cdata_element!(out, "Label", label);
             push_text_element(out, "MsgId", msg_id);
         }
         MessageBody::Link {
@@ -638,9 +638,9 @@ fn write_body(out: &mut String, body: &MessageBody) {
             url,
             msg_id,
         } => {
-            push_cdata_element(out, "Title", title);
-            push_cdata_element(out, "Description", description);
-            push_cdata_element(out, "Url", url);
+            cdata_element!(out, "Title", title);
+            cdata_element!(out, "Description", description);
+            cdata_element!(out, "Url", url);
             push_text_element(out, "MsgId", msg_id);
         }
         MessageBody::Event(event) => write_event(out, event),
@@ -649,21 +649,21 @@ fn write_body(out: &mut String, body: &MessageBody) {
 }
 
 fn write_event(out: &mut String, event: &Event) {
-    push_cdata_element(out, "Event", event.name());
+    cdata_element!(out, "Event", event.name());
     match event {
         Event::Subscribe { scene, ticket } => {
             if let Some(key) = scene.as_ref().map(|s| format!("qrscene_{}", s.0)) {
-                push_cdata_element(out, "EventKey", &key);
+                cdata_element!(out, "EventKey", &key);
             }
             if let Some(ticket) = ticket {
-                push_cdata_element(out, "Ticket", ticket);
+                cdata_element!(out, "Ticket", ticket);
             }
         }
         Event::Unsubscribe => {}
         Event::Scan { scene, ticket } => {
-            push_cdata_element(out, "EventKey", &scene.0);
+            cdata_element!(out, "EventKey", &scene.0);
             if let Some(ticket) = ticket {
-                push_cdata_element(out, "Ticket", ticket);
+                cdata_element!(out, "Ticket", ticket);
             }
         }
         Event::Location {
@@ -675,53 +675,53 @@ fn write_event(out: &mut String, event: &Event) {
             push_text_element(out, "Longitude", longitude);
             push_text_element(out, "Precision", precision);
         }
-        Event::Click { key } => push_cdata_element(out, "EventKey", key),
+        Event::Click { key } => cdata_element!(out, "EventKey", key),
         Event::View { url, menu_id }
         | Event::ViewMiniprogram {
             page_path: url,
             menu_id,
         } => {
-            push_cdata_element(out, "EventKey", url);
+            cdata_element!(out, "EventKey", url);
             if let Some(id) = menu_id {
-                push_cdata_element(out, "MenuId", id);
+                cdata_element!(out, "MenuId", id);
             }
         }
         Event::ScancodePush { key, scan } | Event::ScancodeWaitmsg { key, scan } => {
-            push_cdata_element(out, "EventKey", key);
+            cdata_element!(out, "EventKey", key);
             out.push_str("<ScanCodeInfo>");
-            push_cdata_element(out, "ScanType", &scan.scan_type);
-            push_cdata_element(out, "ScanResult", &scan.scan_result);
+            cdata_element!(out, "ScanType", &scan.scan_type);
+            cdata_element!(out, "ScanResult", &scan.scan_result);
             out.push_str("</ScanCodeInfo>");
         }
         Event::PicSysphoto { key, pics }
         | Event::PicPhotoOrAlbum { key, pics }
         | Event::PicWeixin { key, pics } => {
-            push_cdata_element(out, "EventKey", key);
+            cdata_element!(out, "EventKey", key);
             out.push_str("<SendPicsInfo>");
             push_text_element(out, "Count", pics.count);
             out.push_str("<PicList>");
             for sum in &pics.md5_sums {
                 out.push_str("<item>");
-                push_cdata_element(out, "PicMd5Sum", sum);
+                cdata_element!(out, "PicMd5Sum", sum);
                 out.push_str("</item>");
             }
             out.push_str("</PicList></SendPicsInfo>");
         }
         Event::LocationSelect { key, location } => {
-            push_cdata_element(out, "EventKey", key);
+            cdata_element!(out, "EventKey", key);
             out.push_str("<SendLocationInfo>");
-            push_cdata_element(out, "Location_X", &location.latitude.to_string());
-            push_cdata_element(out, "Location_Y", &location.longitude.to_string());
-            push_cdata_element(out, "Scale", &location.scale.to_string());
-            push_cdata_element(out, "Label", &location.label);
+            cdata_element!(out, "Location_X", &location.latitude.to_string());
+            cdata_element!(out, "Location_Y", &location.longitude.to_string());
+            cdata_element!(out, "Scale", &location.scale.to_string());
+            cdata_element!(out, "Label", &location.label);
             if let Some(poi) = &location.poiname {
-                push_cdata_element(out, "Poiname", poi);
+                cdata_element!(out, "Poiname", poi);
             }
             out.push_str("</SendLocationInfo>");
         }
         Event::TemplateSendJobFinish { msg_id, status } => {
             push_text_element(out, "MsgID", msg_id);
-            push_cdata_element(out, "Status", status);
+            cdata_element!(out, "Status", status);
         }
         Event::MassSendJobFinish {
             msg_id,
@@ -732,7 +732,7 @@ fn write_event(out: &mut String, event: &Event) {
             error_count,
         } => {
             push_text_element(out, "MsgID", msg_id);
-            push_cdata_element(out, "Status", status);
+            cdata_element!(out, "Status", status);
             push_text_element(out, "TotalCount", total_count);
             push_text_element(out, "FilterCount", filter_count);
             push_text_element(out, "SentCount", sent_count);

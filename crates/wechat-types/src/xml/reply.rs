@@ -1,7 +1,7 @@
 //! Passive replies (PROTOCOL.md 4.9): what the callback answers within the same HTTP response.
 
 use super::element::{ElementRef, XmlError};
-use super::write::{push_cdata_element, push_number_element, push_text_element};
+use super::write::{cdata_element, push_cdata_element, push_number_element, push_text_element};
 use crate::id::{AccountId, MediaId, OpenId};
 
 /// What a handler answers. Rendering swaps `To`/`From` of the message it answers; see
@@ -166,20 +166,20 @@ impl ReplyMessage {
             200 + self.to.as_str().len() + self.from.as_str().len() + body_hint,
         );
         out.push_str("<xml>");
-        push_cdata_element(&mut out, "ToUserName", self.to.as_str());
-        push_cdata_element(&mut out, "FromUserName", self.from.as_str());
+        cdata_element!(&mut out, "ToUserName", self.to.as_str());
+        cdata_element!(&mut out, "FromUserName", self.from.as_str());
         push_number_element(&mut out, "CreateTime", self.create_time);
-        push_cdata_element(&mut out, "MsgType", self.reply.msg_type());
+        cdata_element!(&mut out, "MsgType", self.reply.msg_type());
         match &self.reply {
-            Reply::Text { content } => push_cdata_element(&mut out, "Content", content),
+            Reply::Text { content } => cdata_element!(&mut out, "Content", content),
             Reply::Image { media_id } => {
                 out.push_str("<Image>");
-                push_cdata_element(&mut out, "MediaId", media_id.as_str());
+                cdata_element!(&mut out, "MediaId", media_id.as_str());
                 out.push_str("</Image>");
             }
             Reply::Voice { media_id } => {
                 out.push_str("<Voice>");
-                push_cdata_element(&mut out, "MediaId", media_id.as_str());
+                cdata_element!(&mut out, "MediaId", media_id.as_str());
                 out.push_str("</Voice>");
             }
             Reply::Video {
@@ -188,7 +188,7 @@ impl ReplyMessage {
                 description,
             } => {
                 out.push_str("<Video>");
-                push_cdata_element(&mut out, "MediaId", media_id.as_str());
+                cdata_element!(&mut out, "MediaId", media_id.as_str());
                 push_optional(&mut out, "Title", title.as_deref());
                 push_optional(&mut out, "Description", description.as_deref());
                 out.push_str("</Video>");
@@ -217,10 +217,10 @@ impl ReplyMessage {
                 out.push_str("<Articles>");
                 for article in articles {
                     out.push_str("<item>");
-                    push_cdata_element(&mut out, "Title", &article.title);
-                    push_cdata_element(&mut out, "Description", &article.description);
-                    push_cdata_element(&mut out, "PicUrl", &article.pic_url);
-                    push_cdata_element(&mut out, "Url", &article.url);
+                    cdata_element!(&mut out, "Title", &article.title);
+                    cdata_element!(&mut out, "Description", &article.description);
+                    cdata_element!(&mut out, "PicUrl", &article.pic_url);
+                    cdata_element!(&mut out, "Url", &article.url);
                     out.push_str("</item>");
                 }
                 out.push_str("</Articles>");
@@ -228,7 +228,7 @@ impl ReplyMessage {
             Reply::TransferCustomerService { kf_account } => {
                 if let Some(account) = kf_account {
                     out.push_str("<TransInfo>");
-                    push_cdata_element(&mut out, "KfAccount", account);
+                    cdata_element!(&mut out, "KfAccount", account);
                     out.push_str("</TransInfo>");
                 }
             }
