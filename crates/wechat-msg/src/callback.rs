@@ -12,15 +12,15 @@ use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
 use http::{Method, StatusCode};
 use tokio::time::Instant;
 use wechat_crypto::verify_signature;
-use wechat_types::OpenId;
 use wechat_types::api::CustomMessage;
 use wechat_types::xml::{Message, Reply, ReplyMessage};
+use wechat_types::{AccountId, OpenId};
 
 use crate::CallbackError;
 use crate::config::{CallbackConfig, ConfigError, Mode};
 use crate::dedupe::{Claim, Dedupe, DedupeStore, MemoryDedupeStore, StoredAnswer};
 use crate::handler::Handler;
-use crate::lazy_timeout::lazy_timeout;
+use crate::lazy_timeout::{Elapsed, lazy_timeout};
 use crate::panic::{CatchPanic, panic_message};
 use crate::query::{PushQuery, Sealing};
 
@@ -120,6 +120,16 @@ struct Seal<'a> {
 /// The handler's future, boxed so it can move to a task if it runs late.
 type HandlerFuture = CatchPanic<Pin<Box<dyn Future<Output = Option<Reply>> + Send>>>;
 
+/// What a panic left behind, as [`CatchPanic`] hands it over.
+type PanicPayload = Box<dyn std::any::Any + Send>;
+
+/// A handler at work on a push, and the ids its reply is addressed with.
+struct Started {
+    task: HandlerFuture,
+    account: AccountId,
+    user: OpenId,
+}
+
 impl Callback {
     /// A callback answering with `handler` (a [`Router`](crate::Router), a
     /// [`handler_fn`](crate::handler_fn) or any [`Handler`]).
@@ -171,18 +181,27 @@ impl Callback {
 
     /// [`Callback::respond`] for a request that arrived at `arrived`: the reply budget counts
     /// from then, and the clock is read once per request.
-    pub(crate) async fn respond_at(
-        &self,
-        method: &Method,
-        query: Option<&str>,
-        body: &[u8],
+    ///
+    /// This and `process_at` return `async` blocks rather than being `async fn`s: an `async fn`
+    /// keeps each argument twice in its future, and this future is inside every request's.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` keeps each argument twice in its future"
+    )]
+    pub(crate) fn respond_at<'a>(
+        &'a self,
+        method: &'a Method,
+        query: Option<&'a str>,
+        body: &'a [u8],
         arrived: Instant,
-    ) -> http::Response<Bytes> {
-        match self.process_at(method, query, body, arrived).await {
-            Ok(outcome) => outcome.into_response(),
-            Err(err) => {
-                log_refusal(&err);
-                err.into_response()
+    ) -> impl Future<Output = http::Response<Bytes>> + Send + 'a {
+        async move {
+            match self.process_at(method, query, body, arrived).await {
+                Ok(outcome) => outcome.into_response(),
+                Err(err) => {
+                    log_refusal(&err);
+                    err.into_response()
+                }
             }
         }
     }
@@ -197,43 +216,122 @@ impl Callback {
         self.process_at(method, query, body, Instant::now()).await
     }
 
-    async fn process_at(
-        &self,
-        method: &Method,
-        query: Option<&str>,
-        body: &[u8],
+    /// The whole of a request's handling, in one future: the steps between its waits (the
+    /// nonce store, the dedupe store, the handler) are plain functions, so nothing they hold
+    /// takes room in it while it waits.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` keeps each argument twice in its future"
+    )]
+    fn process_at<'a>(
+        &'a self,
+        method: &'a Method,
+        query: Option<&'a str>,
+        body: &'a [u8],
         arrived: Instant,
-    ) -> Result<Outcome, CallbackError> {
-        let config = &self.inner.config;
-        if body.len() > config.body_limit {
-            return Err(CallbackError::BodyTooLarge {
-                limit: config.body_limit,
-            });
+    ) -> impl Future<Output = Result<Outcome, CallbackError>> + Send + 'a {
+        async move {
+            let config = &self.inner.config;
+            // Each stage is a block of its own, so what it alone needs (the query, the message)
+            // takes no room in this future while a later stage waits.
+            let (mut started, claimed, nonce, encrypted, now) = {
+                let (msg, nonce, encrypted, now) = {
+                    if body.len() > config.body_limit {
+                        return Err(CallbackError::BodyTooLarge {
+                            limit: config.body_limit,
+                        });
+                    }
+                    let query = PushQuery::parse(query.unwrap_or_default());
+                    // Checked in the order a client would fix them: body size (above), method,
+                    // echostr, signature, timestamp, nonce, then the body's sealing and content.
+                    // Only the nonce store (replay protection) and the answer wait.
+                    let echostr = match *method {
+                        Method::GET => Some(PushQuery::require(&query.echostr, "echostr")?),
+                        Method::POST => None,
+                        _ => return Err(CallbackError::MethodNotAllowed(method.clone())),
+                    };
+                    let (timestamp, nonce, now) = self.check_signature(&query)?;
+                    if let Some(store) = &self.inner.nonce_store {
+                        self.check_nonce(store.as_ref(), timestamp, nonce).await?;
+                    }
+                    if let Some(echostr) = echostr {
+                        // `GET`: the URL verification WeChat runs when the callback URL is saved.
+                        return Ok(Outcome::Echo(echostr.to_owned()));
+                    }
+                    let (msg, encrypted) = self.open_push(&query, body, timestamp, nonce)?;
+                    // Borrowed from the query string, unless it was percent-encoded.
+                    let nonce = query.nonce.clone().unwrap_or_default();
+                    (msg, nonce, encrypted, now)
+                };
+                let seal = Seal {
+                    encrypted,
+                    nonce: &nonce,
+                    now,
+                };
+                let claimed = match &config.dedupe {
+                    Some(store) => match self.claim(store, &msg, arrived).await {
+                        Ok(claimed) => claimed,
+                        Err(answered) => return Ok(self.seal_owned(answered, seal)),
+                    },
+                    None => None,
+                };
+                (self.start_handler(msg), claimed, nonce, encrypted, now)
+            };
+            let seal = Seal {
+                encrypted,
+                nonce: &nonce,
+                now,
+            };
+            let key = claimed.as_deref();
+            let finished = lazy_timeout(arrived, config.reply_budget, &mut started.task).await;
+            let Some(answer) = self.settle(finished, started, key, now, arrived) else {
+                // Gone late: the late task records the answer itself.
+                return Ok(Outcome::Success);
+            };
+            let (Some(store), Some(key)) = (&config.dedupe, claimed) else {
+                return Ok(self.seal_owned(answer, seal));
+            };
+            // Sealed before it is stored, so an encrypted reply costs no copy of the document.
+            let outcome = self.seal_ref(&answer, seal);
+            if let Err(err) = store.complete(&key, answer, config.dedupe_ttl).await {
+                tracing::warn!(key, error = %err, "dedupe store failed to keep the answer");
+            }
+            Ok(outcome)
         }
-        let query = PushQuery::parse(query.unwrap_or_default());
-        // Checked in the order a client would fix them: body size (above), method, echostr,
-        // signature, timestamp, nonce, then the body's sealing and content. Only the nonce store
-        // (replay protection) and the answer wait.
-        let echostr = match *method {
-            Method::GET => Some(PushQuery::require(&query.echostr, "echostr")?),
-            Method::POST => None,
-            _ => return Err(CallbackError::MethodNotAllowed(method.clone())),
-        };
-        let (timestamp, nonce, now) = self.check_signature(&query)?;
-        if let Some(store) = &self.inner.nonce_store {
-            self.check_nonce(store.as_ref(), timestamp, nonce).await?;
+    }
+
+    /// Claims the push's dedupe key: `Ok(Some(key))` when the handler is to run,
+    /// `Ok(None)` when the store failed (the handler runs anyway: answering twice beats not
+    /// answering), `Err(answer)` for a retry, answered `success` while the first delivery is
+    /// being handled and with the stored answer after.
+    async fn claim(
+        &self,
+        store: &Dedupe,
+        msg: &Message,
+        arrived: Instant,
+    ) -> Result<Option<String>, StoredAnswer> {
+        let key = msg.dedupe_key();
+        match store
+            .claim_at(&key, self.inner.config.dedupe_ttl, arrived)
+            .await
+        {
+            Ok(Claim::New) => Ok(Some(key)),
+            Ok(Claim::InFlight) => {
+                tracing::debug!(
+                    key,
+                    "retry of a push still being handled; answering success"
+                );
+                Err(StoredAnswer::Success)
+            }
+            Ok(Claim::Done(answer)) => {
+                tracing::debug!(key, "retry of a push already answered");
+                Err(answer)
+            }
+            Err(err) => {
+                tracing::warn!(key, error = %err, "dedupe store failed; handling without dedupe");
+                Ok(None)
+            }
         }
-        if let Some(echostr) = echostr {
-            // `GET`: the URL verification WeChat runs when the callback URL is saved.
-            return Ok(Outcome::Echo(echostr.to_owned()));
-        }
-        let (msg, encrypted) = self.open_push(&query, body, timestamp, nonce)?;
-        let seal = Seal {
-            encrypted,
-            nonce,
-            now,
-        };
-        Ok(self.answer(msg, seal, arrived).await)
     }
 
     /// Checks `signature` and the timestamp window; returns timestamp, nonce and the time now.
@@ -319,66 +417,38 @@ impl Callback {
         Ok((msg, true))
     }
 
-    /// The answer to a message: the stored one for a retry, else the handler's.
-    async fn answer(&self, msg: Message, seal: Seal<'_>, arrived: Instant) -> Outcome {
-        let config = &self.inner.config;
-        // The store and the key the push was claimed under, when dedupe is on and working.
-        let mut claimed = None;
-        if let Some(store) = &config.dedupe {
-            let key = msg.dedupe_key();
-            match store.claim_at(&key, config.dedupe_ttl, arrived).await {
-                Ok(Claim::New) => claimed = Some((store, key)),
-                Ok(Claim::InFlight) => {
-                    tracing::debug!(
-                        key,
-                        "retry of a push still being handled; answering success"
-                    );
-                    return Outcome::Success;
-                }
-                Ok(Claim::Done(answer)) => {
-                    tracing::debug!(key, "retry of a push already answered");
-                    return self.seal_owned(answer, seal);
-                }
-                // Answering twice beats not answering.
-                Err(err) => {
-                    tracing::warn!(key, error = %err, "dedupe store failed; handling without dedupe")
-                }
-            }
-        }
-        let key = claimed.as_ref().map(|(_, key)| key.as_str());
-        let Some(answer) = self.run_handler(msg, key, seal.now, arrived).await else {
-            // Gone late: the late task records the answer itself.
-            return Outcome::Success;
-        };
-        let Some((store, key)) = claimed else {
-            return self.seal_owned(answer, seal);
-        };
-        // Sealed before it is stored, so an encrypted reply costs no copy of the document.
-        let outcome = self.seal_ref(&answer, seal);
-        if let Err(err) = store.complete(&key, answer, config.dedupe_ttl).await {
-            tracing::warn!(key, error = %err, "dedupe store failed to keep the answer");
-        }
-        outcome
-    }
-
-    /// Runs the handler within the reply budget, which counts from the request's arrival.
-    /// `None` when it ran past the budget: it then finishes on a spawned task, whose reply goes
-    /// out through the custom-service sender.
-    async fn run_handler(
-        &self,
-        msg: Message,
-        key: Option<&str>,
-        now: i64,
-        arrived: Instant,
-    ) -> Option<StoredAnswer> {
+    /// Starts the handler on `msg`, keeping the two ids its reply is addressed with.
+    fn start_handler(&self, msg: Message) -> Started {
         // The handler gets the message by value; the reply needs only its two ids.
         let (account, user) = (msg.to.clone(), msg.from.clone());
         // WeChat's five seconds run from when it sent the request, so the budget counts from the
         // arrival: the work before the handler, and the making of its future (a router's
         // predicates, a closure's code before its `async` block), count against it.
-        let mut task = start_handler(Arc::clone(&self.inner.handler), msg);
+        Started {
+            task: start_handler(Arc::clone(&self.inner.handler), msg),
+            account,
+            user,
+        }
+    }
+
+    /// What a started handler came to within the reply budget, which counts from the request's
+    /// arrival. `None` when it ran past the budget: it then finishes on a spawned task, whose
+    /// reply goes out through the custom-service sender.
+    fn settle(
+        &self,
+        finished: Result<Result<Option<Reply>, PanicPayload>, Elapsed>,
+        started: Started,
+        key: Option<&str>,
+        now: i64,
+        arrived: Instant,
+    ) -> Option<StoredAnswer> {
+        let Started {
+            task,
+            account,
+            user,
+        } = started;
         let budget = self.inner.config.reply_budget;
-        let late: HandlerFuture = match lazy_timeout(arrived, budget, &mut task).await {
+        let late: HandlerFuture = match finished {
             // A reply made after the budget was spent (after a body that trickled in, say, or
             // a wait the timer had not yet cut short) goes the custom-service way when it can:
             // WeChat may have stopped waiting. One clock read, for replies only.
@@ -403,7 +473,7 @@ impl Callback {
                 );
                 return Some(StoredAnswer::Success);
             }
-            Err(_elapsed) => task,
+            Err(Elapsed) => task,
         };
         tracing::info!(
             key = key.unwrap_or("-"),

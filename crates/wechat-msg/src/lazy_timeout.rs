@@ -2,11 +2,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::Instant;
-use tokio::time::error::Elapsed;
+use tokio::time::{Instant, Sleep};
 
 /// Awaits `future` until `budget` after `started`, like [`tokio::time::timeout_at`], but arms
 /// the timer only if the first poll leaves the future pending.
@@ -15,21 +14,58 @@ use tokio::time::error::Elapsed;
 /// that answers without waiting), and registering a timer costs more than such a future. The
 /// caller reads the clock: for the handler, before its future is even made, so work done
 /// making it counts against the budget.
-pub(crate) async fn lazy_timeout<F>(
+///
+/// A hand-written future rather than an `async fn`: it sits inside every request's future,
+/// and an `async fn` would hold its arguments twice and a second timer's worth of state.
+pub(crate) fn lazy_timeout<F>(
     started: Instant,
     budget: Duration,
     future: &mut F,
-) -> Result<F::Output, Elapsed>
+) -> LazyTimeout<'_, F>
 where
     F: Future + Unpin,
 {
-    match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await {
-        Poll::Ready(output) => Ok(output),
-        Poll::Pending => match started.checked_add(budget) {
-            Some(deadline) => tokio::time::timeout_at(deadline, future).await,
-            // A budget past the end of time (`Duration::MAX`, say) never runs out.
-            None => Ok(future.await),
-        },
+    LazyTimeout {
+        future,
+        // A budget past the end of time (`Duration::MAX`, say) never runs out.
+        deadline: started.checked_add(budget),
+        timer: None,
+    }
+}
+
+/// `lazy_timeout`'s answer when the budget ran out first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Elapsed;
+
+pin_project_lite::pin_project! {
+    /// The future of [`lazy_timeout`].
+    pub(crate) struct LazyTimeout<'f, F> {
+        future: &'f mut F,
+        deadline: Option<Instant>,
+        // Armed at the first poll that leaves `future` pending, when there is a deadline.
+        #[pin]
+        timer: Option<Sleep>,
+    }
+}
+
+impl<F: Future + Unpin> Future for LazyTimeout<'_, F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(output) = Pin::new(&mut **this.future).poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let Some(deadline) = *this.deadline else {
+            return Poll::Pending;
+        };
+        if this.timer.is_none() {
+            this.timer.set(Some(tokio::time::sleep_until(deadline)));
+        }
+        match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(Elapsed)),
+            _ => Poll::Pending,
+        }
     }
 }
 
