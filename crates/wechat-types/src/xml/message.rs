@@ -911,7 +911,11 @@ struct Fields<C>(C);
 
 impl<'r, C: Children<'r>> Fields<C> {
     fn required(&self, name: &'static str) -> Result<&'r str, XmlError> {
-        self.0.text_of(name).ok_or(XmlError::MissingField(name))
+        // A `match`, not `ok_or`: the unused error is not built and dropped for every field.
+        match self.0.text_of(name) {
+            Some(text) => Ok(text),
+            None => Err(XmlError::MissingField(name)),
+        }
     }
 
     fn optional(&self, name: &str) -> Option<String> {
