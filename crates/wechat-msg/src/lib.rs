@@ -76,11 +76,11 @@
 
 mod callback;
 mod config;
+mod connections;
 pub mod dedupe;
 mod error;
 mod fallback;
 mod handler;
-mod head_watch;
 mod lazy_timeout;
 mod panic;
 mod query;

@@ -3,14 +3,13 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
-use crate::head_watch::HeadWatch;
+use crate::connections::{Connections, Ended};
 use crate::{Callback, CallbackService};
 
 /// An HTTP/1.1 server for one [`Callback`], with a header read timeout, a body timeout, a body
@@ -98,10 +97,11 @@ impl Server {
     /// Serves until `signal` completes, then stops accepting, lets open requests finish (up to
     /// the shutdown timeout) and returns.
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> io::Result<()> {
-        let graceful = GracefulShutdown::new();
+        let connections = Arc::new(Connections::default());
         // No hyper timer: its header read timeout arms a timer for every request (about 2 100
-        // instructions a request under callgrind). A watch per connection does the same job
-        // with one clock read a request (see `head_watch`).
+        // instructions a request under callgrind). One watch for all connections does the
+        // same job (see `connections`).
+        let watch = tokio::spawn(Arc::clone(&connections).watch(self.header_read_timeout));
         let mut builder = http1::Builder::new();
         // Said outright, so hyper does not look for the timer it would need for its own.
         builder.header_read_timeout(None);
@@ -122,29 +122,29 @@ impl Server {
             };
             // A reply is one small write that WeChat waits for: never hold it back for Nagle.
             let _ = stream.set_nodelay(true);
-            let (watch, service) = HeadWatch::wrap(self.service.clone());
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            let conn = graceful.watch(conn);
-            let header_read_timeout = self.header_read_timeout;
+            let conn = connections.serve(&builder, stream, self.service.clone());
             tokio::spawn(async move {
-                tokio::select! {
-                    biased;
-                    ended = conn => if let Err(err) = ended {
-                        tracing::debug!(%peer, error = %err, "connection ended with an error");
-                    },
-                    () = watch.overdue(header_read_timeout) => {
-                        tracing::debug!(%peer, "no request head within the header read timeout; connection closed");
+                match conn.await {
+                    Ended::Closed => {}
+                    Ended::Failed(err) => {
+                        tracing::debug!(%peer, error = %err, "connection ended with an error")
                     }
+                    Ended::Overdue => tracing::debug!(
+                        %peer,
+                        "no request head within the header read timeout; connection closed"
+                    ),
                 }
             });
         }
         drop(self.listener);
-        if tokio::time::timeout(self.shutdown_timeout, graceful.shutdown())
+        connections.shut_down();
+        if tokio::time::timeout(self.shutdown_timeout, connections.drained())
             .await
             .is_err()
         {
             tracing::warn!("shutdown timeout reached with connections still open");
         }
+        watch.abort();
         Ok(())
     }
 }
