@@ -10,7 +10,7 @@ use aes::Aes256;
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
 use base64_simd::STANDARD;
-use rand::Rng as _;
+use rand::RngCore as _;
 use subtle::ConstantTimeEq;
 use wechat_types::{AppId, EncodingAesKey, ServerToken};
 
@@ -304,11 +304,27 @@ impl MessageCrypto {
 /// Alphanumeric, as every official sample writes them: peers that slice the plaintext as text
 /// (some SDKs do) then never meet a broken UTF-8 sequence. 16 of 62 symbols is 95 bits, far more
 /// than a per-message randomizer needs.
+///
+/// Each 64-bit draw gives ten 6-bit indices, and an index past the 62 symbols is drawn again:
+/// every symbol is equally likely, as with `rand`'s `Alphanumeric`, for two or three draws
+/// instead of sixteen.
 fn fresh_random() -> [u8; 16] {
+    const SYMBOLS: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut random = [0u8; 16];
     let mut rng = rand::thread_rng();
-    for byte in &mut random {
-        *byte = rng.sample(rand::distributions::Alphanumeric);
+    let mut filled = 0;
+    while filled < random.len() {
+        let mut bits = rng.next_u64();
+        for _ in 0..10 {
+            if let Some(&symbol) = SYMBOLS.get((bits & 63) as usize) {
+                random[filled] = symbol;
+                filled += 1;
+                if filled == random.len() {
+                    break;
+                }
+            }
+            bits >>= 6;
+        }
     }
     random
 }
