@@ -451,10 +451,8 @@ impl Callback {
         let late: HandlerFuture = match finished {
             // A reply made after the budget was spent (after a body that trickled in, say, or
             // a wait the timer had not yet cut short) goes the custom-service way when it can:
-            // WeChat may have stopped waiting. One clock read, for replies only.
-            Ok(Ok(Some(reply)))
-                if arrived.elapsed() < budget || !self.can_send_late(&user, &reply) =>
-            {
+            // WeChat may have stopped waiting.
+            Ok(Ok(Some(reply))) if !self.goes_late(&user, &reply, arrived) => {
                 let reply = ReplyMessage {
                     to: user,
                     from: account,
@@ -485,10 +483,14 @@ impl Callback {
         None
     }
 
-    /// True when a reply to `user` can go out as a custom-service message: a sender is set and
-    /// the reply has such a form. A reply that cannot had better go back late than not at all.
-    fn can_send_late(&self, user: &OpenId, reply: &Reply) -> bool {
-        self.inner.config.custom_service.is_some()
+    /// True when a reply to `user` made now goes out as a custom-service message: a sender is
+    /// set, the reply budget is spent, and the reply has such a form. A reply that cannot had
+    /// better go back late than not at all. Cheapest first: without a sender the clock is not
+    /// read, and the message is built only for a late reply.
+    fn goes_late(&self, user: &OpenId, reply: &Reply, arrived: Instant) -> bool {
+        let config = &self.inner.config;
+        config.custom_service.is_some()
+            && arrived.elapsed() >= config.reply_budget
             && CustomMessage::from_reply(user.clone(), reply).is_some()
     }
 
