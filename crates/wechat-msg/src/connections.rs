@@ -6,7 +6,8 @@
 //! polls a `Notified`, which takes a lock, each time a connection is polled; a timer per
 //! connection would be polled as often. Here one task per server ticks four times per timeout:
 //! it looks at every open connection, and tells the ones that waited a whole timeout for a
-//! request head to close. The service marks when a connection starts and stops waiting for a
+//! request head to close (each looks again on its own task first, where heads are read, so a
+//! head that came just as the watch looked is answered). The service marks when a connection starts and stops waiting for a
 //! head: when a request's head has been read, and when its answer is ready. (The wait counts
 //! from the answer being ready rather than written: answers are small enough for the socket's
 //! buffer, so the two are the same moment.) Shutting down tells every connection to finish
@@ -37,12 +38,11 @@ const ANSWERING: u64 = u64::MAX;
 /// Ticks of the watch per header read timeout.
 const TICKS_PER_TIMEOUT: u64 = 4;
 
-/// `Shared::order`: keep serving.
-const SERVE: u8 = 0;
-/// `Shared::order`: finish the request being answered, then close.
+/// `Shared::orders` bit: finish the request being answered, then close.
 const SHUT_DOWN: u8 = 1;
-/// `Shared::order`: no request head came within the timeout; close now.
-const OVERDUE: u8 = 2;
+/// `Shared::orders` bit: no request head seemed to come within the timeout. The connection
+/// looks again on its own task before it closes: a head may have come since the watch looked.
+const CHECK_OVERDUE: u8 = 2;
 
 /// Every connection of one server.
 #[derive(Debug, Default)]
@@ -64,8 +64,8 @@ pub(crate) struct Connections {
 struct Shared {
     /// The tick since which the connection waits for a request head, or [`ANSWERING`].
     waiting_since: AtomicU64,
-    /// [`SERVE`], [`SHUT_DOWN`] or [`OVERDUE`].
-    order: AtomicU8,
+    /// [`SHUT_DOWN`] and [`CHECK_OVERDUE`], as bits.
+    orders: AtomicU8,
     /// The connection's task, woken when it is given an order.
     waker: Mutex<Option<Waker>>,
     /// The server's connections, for the tick count.
@@ -74,10 +74,19 @@ struct Shared {
 
 impl Shared {
     fn give(&self, order: u8) {
-        self.order.fetch_max(order, Ordering::Release);
-        if let Some(waker) = lock(&self.waker).take() {
-            waker.wake();
+        self.orders.fetch_or(order, Ordering::Release);
+        // Left in place: the connection stores its waker again only when it changes.
+        if let Some(waker) = lock(&self.waker).as_ref() {
+            waker.wake_by_ref();
         }
+    }
+
+    /// True when the connection has waited longer than the timeout for a request head, as of
+    /// tick `now`. A wait that began within the first tick counted is a whole timeout old only
+    /// at the fifth.
+    fn overdue(&self, now: u64) -> bool {
+        let since = self.waiting_since.load(Ordering::Relaxed);
+        since != ANSWERING && now.saturating_sub(since) > TICKS_PER_TIMEOUT
     }
 }
 
@@ -96,7 +105,7 @@ impl Connections {
     ) -> WatchedConnection {
         let shared = Arc::new(Shared {
             waiting_since: AtomicU64::new(self.ticks.load(Ordering::Relaxed)),
-            order: AtomicU8::new(SERVE),
+            orders: AtomicU8::new(0),
             waker: Mutex::new(None),
             server: Arc::clone(self),
         });
@@ -128,11 +137,8 @@ impl Connections {
                 let Some(conn) = conn.upgrade() else {
                     return false;
                 };
-                let since = conn.waiting_since.load(Ordering::Relaxed);
-                // A wait that began within the first tick counted is at least four ticks old
-                // only at the fifth.
-                if since != ANSWERING && now.saturating_sub(since) > TICKS_PER_TIMEOUT {
-                    conn.give(OVERDUE);
+                if conn.overdue(now) {
+                    conn.give(CHECK_OVERDUE);
                 }
                 true
             });
@@ -204,13 +210,23 @@ impl Future for WatchedConnection {
             *lock(&this.shared.waker) = Some(cx.waker().clone());
         }
         // Read after the waker is stored: an order given since is seen here, or wakes the task.
-        match this.shared.order.load(Ordering::Acquire) {
-            OVERDUE => return Poll::Ready(Ended::Overdue),
-            SHUT_DOWN if !*this.shutting_down => {
-                *this.shutting_down = true;
-                this.conn.as_mut().graceful_shutdown();
+        let orders = this.shared.orders.load(Ordering::Acquire);
+        if orders & CHECK_OVERDUE != 0 {
+            // Looked at again here, where requests are read: the watch may have looked just
+            // before a head came in.
+            if this
+                .shared
+                .overdue(this.shared.server.ticks.load(Ordering::Relaxed))
+            {
+                return Poll::Ready(Ended::Overdue);
             }
-            _ => {}
+            this.shared
+                .orders
+                .fetch_and(!CHECK_OVERDUE, Ordering::Relaxed);
+        }
+        if orders & SHUT_DOWN != 0 && !*this.shutting_down {
+            *this.shutting_down = true;
+            this.conn.as_mut().graceful_shutdown();
         }
         this.conn.poll(cx).map(|ended| match ended {
             Ok(()) => Ended::Closed,
@@ -261,5 +277,54 @@ impl Future for WatchedFuture {
         let now = self.shared.server.ticks.load(Ordering::Relaxed);
         self.shared.waiting_since.store(now, Ordering::Relaxed);
         Poll::Ready(answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(waiting_since: u64) -> Shared {
+        Shared {
+            waiting_since: AtomicU64::new(waiting_since),
+            orders: AtomicU8::new(0),
+            waker: Mutex::new(None),
+            server: Arc::new(Connections::default()),
+        }
+    }
+
+    #[test]
+    fn a_wait_is_overdue_after_a_whole_timeout_and_never_while_answering() {
+        // Noted at tick 3: between 4 and 5 ticks old at tick 8, so a whole timeout (4 ticks)
+        // is certain only then.
+        let conn = shared(3);
+        assert!(!conn.overdue(3));
+        assert!(!conn.overdue(7));
+        assert!(conn.overdue(8));
+        // A head came in since the watch looked: the connection is answering, not waiting.
+        conn.waiting_since.store(ANSWERING, Ordering::Relaxed);
+        assert!(!conn.overdue(u64::MAX));
+    }
+
+    #[test]
+    fn every_order_wakes_the_connection_and_orders_add_up() {
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let conn = shared(0);
+        *lock(&conn.waker) = Some(Waker::from(Arc::clone(&count)));
+        conn.give(CHECK_OVERDUE);
+        conn.give(SHUT_DOWN);
+        // The connection does not hand its waker over again after a wake-up (it has not
+        // changed), so the second order must find it still there.
+        assert_eq!(count.0.load(Ordering::Relaxed), 2);
+        assert_eq!(
+            conn.orders.load(Ordering::Relaxed),
+            CHECK_OVERDUE | SHUT_DOWN
+        );
     }
 }
