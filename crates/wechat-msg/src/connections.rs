@@ -35,8 +35,12 @@ use crate::service::ResponseFuture;
 
 /// `waiting_since` while a request is being answered: not waiting for a head.
 const ANSWERING: u64 = u64::MAX;
-/// Ticks of the watch per header read timeout.
-const TICKS_PER_TIMEOUT: u64 = 4;
+/// Ticks of the watch per header read timeout, when a tick is within its bounds.
+const TICKS_PER_TIMEOUT: u32 = 4;
+/// The shortest tick: a shorter timeout is counted in milliseconds.
+const MIN_TICK: Duration = Duration::from_millis(1);
+/// The longest tick, so that the registry of connections is pruned at least this often.
+const MAX_TICK: Duration = Duration::from_secs(3600);
 
 /// `Shared::orders` bit: finish the request being answered, then close.
 const SHUT_DOWN: u8 = 1;
@@ -45,18 +49,48 @@ const SHUT_DOWN: u8 = 1;
 const CHECK_OVERDUE: u8 = 2;
 
 /// Every connection of one server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Connections {
-    /// Ticks of the watch so far: the clock connections note the start of their wait in. A
-    /// tick is a quarter of the timeout, so a connection is closed between one and one and a
-    /// quarter timeouts after its wait began.
+    /// How often the watch looks: a quarter of the header read timeout, within
+    /// [`MIN_TICK`]..=[`MAX_TICK`].
+    tick: Duration,
+    /// Whole ticks a connection may wait for a request head: the timeout in ticks, rounded up.
+    /// A connection is closed at the first tick after that many have passed since its wait
+    /// began: between the timeout and one tick later (a quarter more, usually).
+    timeout_ticks: u64,
+    /// Ticks of the watch so far: the clock connections note the start of their wait in.
     ticks: AtomicU64,
     /// Connections opened and not yet closed.
     open: AtomicUsize,
     /// Told when the last open connection closes.
     drained: Notify,
-    /// Every connection's shared state; closed connections are dropped from it at each tick.
-    registry: Mutex<Vec<Weak<Shared>>>,
+    /// Every connection's shared state.
+    registry: Mutex<Registry>,
+}
+
+/// Every connection's shared state. Closed connections are dropped from it at each tick, and
+/// when it has doubled since it was last pruned, so a flood of short connections between two
+/// ticks cannot grow it without bound.
+#[derive(Debug, Default)]
+struct Registry {
+    conns: Vec<Weak<Shared>>,
+    /// Its length when it was last pruned.
+    pruned_len: usize,
+}
+
+impl Registry {
+    fn add(&mut self, conn: &Arc<Shared>) {
+        if self.conns.len() >= (2 * self.pruned_len).max(64) {
+            self.prune(|_| true);
+        }
+        self.conns.push(Arc::downgrade(conn));
+    }
+
+    fn prune(&mut self, mut keep: impl FnMut(&Shared) -> bool) {
+        self.conns
+            .retain(|conn| conn.upgrade().is_some_and(|conn| keep(&conn)));
+        self.pruned_len = self.conns.len();
+    }
 }
 
 /// What a connection and the server share.
@@ -81,12 +115,12 @@ impl Shared {
         }
     }
 
-    /// True when the connection has waited longer than the timeout for a request head, as of
-    /// tick `now`. A wait that began within the first tick counted is a whole timeout old only
-    /// at the fifth.
+    /// True when the connection has waited the whole timeout for a request head, as of tick
+    /// `now`. A wait noted at tick `since` began before tick `since + 1`, so it is
+    /// `timeout_ticks` old for sure only at `since + timeout_ticks + 1`.
     fn overdue(&self, now: u64) -> bool {
         let since = self.waiting_since.load(Ordering::Relaxed);
-        since != ANSWERING && now.saturating_sub(since) > TICKS_PER_TIMEOUT
+        since != ANSWERING && now.saturating_sub(since) > self.server.timeout_ticks
     }
 }
 
@@ -96,6 +130,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Connections {
+    /// The connections of a server whose header read timeout is `timeout`.
+    pub(crate) fn new(timeout: Duration) -> Self {
+        let tick = (timeout / TICKS_PER_TIMEOUT).clamp(MIN_TICK, MAX_TICK);
+        let timeout_ticks =
+            u64::try_from(timeout.as_nanos().div_ceil(tick.as_nanos())).unwrap_or(u64::MAX);
+        Self {
+            tick,
+            timeout_ticks,
+            ticks: AtomicU64::new(0),
+            open: AtomicUsize::new(0),
+            drained: Notify::new(),
+            registry: Mutex::new(Registry::default()),
+        }
+    }
+
     /// Serves `stream` with `service` on `builder`'s settings, watched by this server.
     pub(crate) fn serve(
         self: &Arc<Self>,
@@ -109,7 +158,7 @@ impl Connections {
             waker: Mutex::new(None),
             server: Arc::clone(self),
         });
-        lock(&self.registry).push(Arc::downgrade(&shared));
+        lock(&self.registry).add(&shared);
         self.open.fetch_add(1, Ordering::Relaxed);
         let service = WatchedService {
             service,
@@ -124,19 +173,15 @@ impl Connections {
         }
     }
 
-    /// Ticks four times per `timeout`, closing the connections that waited that long for a
-    /// request head. Runs until dropped.
-    pub(crate) async fn watch(self: Arc<Self>, timeout: Duration) {
-        let tick = (timeout / TICKS_PER_TIMEOUT as u32).max(Duration::from_millis(1));
-        let mut ticks = tokio::time::interval(tick);
+    /// Ticks four times per header read timeout, asking the connections that waited that long
+    /// for a request head to close. Runs until dropped.
+    pub(crate) async fn watch(self: Arc<Self>) {
+        let mut ticks = tokio::time::interval(self.tick);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
             let now = self.ticks.fetch_add(1, Ordering::Relaxed) + 1;
-            lock(&self.registry).retain(|conn| {
-                let Some(conn) = conn.upgrade() else {
-                    return false;
-                };
+            lock(&self.registry).prune(|conn| {
                 if conn.overdue(now) {
                     conn.give(CHECK_OVERDUE);
                 }
@@ -147,7 +192,7 @@ impl Connections {
 
     /// Tells every connection to finish the request it is answering and close.
     pub(crate) fn shut_down(&self) {
-        for conn in lock(&self.registry).iter().filter_map(Weak::upgrade) {
+        for conn in lock(&self.registry).conns.iter().filter_map(Weak::upgrade) {
             conn.give(SHUT_DOWN);
         }
     }
@@ -211,27 +256,27 @@ impl Future for WatchedConnection {
         }
         // Read after the waker is stored: an order given since is seen here, or wakes the task.
         let orders = this.shared.orders.load(Ordering::Acquire);
-        if orders & CHECK_OVERDUE != 0 {
-            // Looked at again here, where requests are read: the watch may have looked just
-            // before a head came in.
-            if this
-                .shared
-                .overdue(this.shared.server.ticks.load(Ordering::Relaxed))
-            {
-                return Poll::Ready(Ended::Overdue);
-            }
-            this.shared
-                .orders
-                .fetch_and(!CHECK_OVERDUE, Ordering::Relaxed);
-        }
         if orders & SHUT_DOWN != 0 && !*this.shutting_down {
             *this.shutting_down = true;
             this.conn.as_mut().graceful_shutdown();
         }
-        this.conn.poll(cx).map(|ended| match ended {
-            Ok(()) => Ended::Closed,
-            Err(err) => Ended::Failed(err),
-        })
+        if let Poll::Ready(ended) = this.conn.as_mut().poll(cx) {
+            return Poll::Ready(match ended {
+                Ok(()) => Ended::Closed,
+                Err(err) => Ended::Failed(err),
+            });
+        }
+        if orders & CHECK_OVERDUE != 0 {
+            // Looked at again here, after the connection has read what came in: the watch may
+            // have looked just before a head arrived. Cleared first, so an order given again
+            // meanwhile is not lost.
+            let shared = &this.shared;
+            shared.orders.fetch_and(!CHECK_OVERDUE, Ordering::Relaxed);
+            if shared.overdue(shared.server.ticks.load(Ordering::Relaxed)) {
+                return Poll::Ready(Ended::Overdue);
+            }
+        }
+        Poll::Pending
     }
 }
 
@@ -289,8 +334,49 @@ mod tests {
             waiting_since: AtomicU64::new(waiting_since),
             orders: AtomicU8::new(0),
             waker: Mutex::new(None),
-            server: Arc::new(Connections::default()),
+            server: Arc::new(Connections::new(Duration::from_secs(4))),
         }
+    }
+
+    #[test]
+    fn ticks_are_a_quarter_of_the_timeout_within_bounds() {
+        let ticks = |timeout| {
+            let conns = Connections::new(timeout);
+            (conns.tick, conns.timeout_ticks)
+        };
+        assert_eq!(
+            ticks(Duration::from_secs(10)),
+            (Duration::from_millis(2500), 4)
+        );
+        assert_eq!(ticks(Duration::from_micros(2500)), (MIN_TICK, 3));
+        assert_eq!(ticks(Duration::ZERO), (MIN_TICK, 0));
+        assert_eq!(ticks(Duration::from_secs(86_400)), (MAX_TICK, 24));
+        assert_eq!(ticks(Duration::from_secs(5 * 3600 + 1)), (MAX_TICK, 6));
+        // No overflow computing it, and as good as never: billions of years of hourly ticks.
+        let (tick, timeout_ticks) = ticks(Duration::MAX);
+        assert_eq!(tick, MAX_TICK);
+        assert!(timeout_ticks > 1_000_000_000_000_000);
+    }
+
+    #[test]
+    fn the_registry_is_pruned_when_it_doubles() {
+        let mut registry = Registry::default();
+        let open: Vec<_> = (0..100).map(|_| Arc::new(shared(0))).collect();
+        for conn in &open {
+            registry.add(conn);
+        }
+        for _ in 0..10_000 {
+            // A connection that closed at once: only its `Weak` is left.
+            registry.add(&Arc::new(shared(0)));
+        }
+        assert!(
+            registry.conns.len() <= 2 * 100 + 1,
+            "{} kept",
+            registry.conns.len()
+        );
+        // The open ones are all still there.
+        let live = registry.conns.iter().filter(|conn| conn.strong_count() > 0);
+        assert_eq!(live.count(), 100);
     }
 
     #[test]
@@ -304,6 +390,42 @@ mod tests {
         // A head came in since the watch looked: the connection is answering, not waiting.
         conn.waiting_since.store(ANSWERING, Ordering::Relaxed);
         assert!(!conn.overdue(u64::MAX));
+    }
+
+    /// The watch judged a connection idle for too long just as a request head came in: the
+    /// connection reads the head before it looks again, and answers it.
+    #[tokio::test]
+    async fn a_head_that_came_as_the_watch_looked_is_answered() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let callback = crate::Callback::new(
+            crate::CallbackConfig::new(wechat_types::ServerToken::new("t")),
+            crate::handler_fn(|_msg| async { None }),
+        )
+        .unwrap();
+        let conns = Arc::new(Connections::new(Duration::from_secs(4)));
+        let mut builder = http1::Builder::new();
+        builder.header_read_timeout(None);
+        let conn = conns.serve(&builder, stream, callback.into_service());
+        client
+            .write_all(b"PUT / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        conns.ticks.store(100, Ordering::Relaxed);
+        assert!(conn.shared.overdue(100), "waiting since tick 0");
+        conn.shared.give(CHECK_OVERDUE);
+        let serving = tokio::spawn(conn);
+        let mut answer = [0u8; 12];
+        client.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 405");
+        drop(client);
+        assert!(matches!(serving.await.unwrap(), Ended::Closed));
     }
 
     #[test]

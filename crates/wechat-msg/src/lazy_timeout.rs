@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::task::coop::{Unconstrained, unconstrained};
 use tokio::time::{Instant, Sleep};
 
 /// Awaits `future` until `budget` after `started`, like [`tokio::time::timeout_at`], but arms
@@ -43,8 +44,11 @@ pin_project_lite::pin_project! {
         future: &'f mut F,
         deadline: Option<Instant>,
         // Armed at the first poll that leaves `future` pending, when there is a deadline.
+        // Unconstrained: a future that spends its task's cooperative budget (a handler reading
+        // an always-ready source, say) would otherwise keep a plain `Sleep` from ever firing.
+        // `tokio::time::Timeout` makes the same exception.
         #[pin]
-        timer: Option<Sleep>,
+        timer: Option<Unconstrained<Sleep>>,
     }
 }
 
@@ -60,7 +64,8 @@ impl<F: Future + Unpin> Future for LazyTimeout<'_, F> {
             return Poll::Pending;
         };
         if this.timer.is_none() {
-            this.timer.set(Some(tokio::time::sleep_until(deadline)));
+            this.timer
+                .set(Some(unconstrained(tokio::time::sleep_until(deadline))));
         }
         match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(Err(Elapsed)),
@@ -100,6 +105,19 @@ mod tests {
             lazy_timeout(Instant::now(), Duration::MAX, &mut endless).await,
             Ok("waited")
         );
+
+        // Spends its task's cooperative budget at every poll and never ends: the budget ends
+        // it all the same (a timer polled within the budget would never fire).
+        let mut greedy = Box::pin(async {
+            loop {
+                tokio::task::consume_budget().await;
+            }
+        });
+        let cut = tokio::time::timeout(
+            Duration::from_secs(10),
+            lazy_timeout(Instant::now(), Duration::from_millis(20), &mut greedy),
+        );
+        assert_eq!(cut.await, Ok(Err(Elapsed)));
 
         // Never ready: the budget ends it, counted from before the first poll.
         let mut never = std::future::pending::<()>();

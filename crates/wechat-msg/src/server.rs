@@ -69,9 +69,9 @@ impl Server {
 
     /// How long a connection may wait for a request head (from when it opens, or from the
     /// previous answer, to the end of the next head) before it is closed. Checked four times per
-    /// timeout, so a connection goes between the timeout and a quarter more after it. It is
-    /// counted in whole milliseconds: under one, a connection is closed unless its first head
-    /// is already there when it is first read.
+    /// timeout (at most every millisecond, at least every hour), so a connection goes between
+    /// the timeout and one check after it: a quarter more, usually. `Duration::MAX` never closes
+    /// a connection for waiting.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -97,11 +97,11 @@ impl Server {
     /// Serves until `signal` completes, then stops accepting, lets open requests finish (up to
     /// the shutdown timeout) and returns.
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> io::Result<()> {
-        let connections = Arc::new(Connections::default());
+        let connections = Arc::new(Connections::new(self.header_read_timeout));
         // No hyper timer: its header read timeout arms a timer for every request (about 2 100
         // instructions a request under callgrind). One watch for all connections does the
-        // same job (see `connections`).
-        let watch = tokio::spawn(Arc::clone(&connections).watch(self.header_read_timeout));
+        // same job (see `connections`). It stops with this future, however that ends.
+        let _watch = AbortOnDrop(tokio::spawn(Arc::clone(&connections).watch()));
         let mut builder = http1::Builder::new();
         // Said outright, so hyper does not look for the timer it would need for its own.
         builder.header_read_timeout(None);
@@ -144,8 +144,16 @@ impl Server {
         {
             tracing::warn!("shutdown timeout reached with connections still open");
         }
-        watch.abort();
         Ok(())
+    }
+}
+
+/// A spawned task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::Full;
+use http_body_util::{Full, LengthLimitError};
 use tokio::time::Instant;
 
 use crate::lazy_timeout::{Elapsed, lazy_timeout};
@@ -182,6 +182,16 @@ where
     }
 }
 
+/// A failed body read: `BodyTooLarge` when the body itself was limited (by a layer in front,
+/// such as tower-http's request body limit, which wraps it in `Limited`), else `BodyRead`.
+fn body_error(err: Box<dyn StdError + Send + Sync>, limit: usize) -> CallbackError {
+    if err.is::<LengthLimitError>() {
+        CallbackError::BodyTooLarge { limit }
+    } else {
+        CallbackError::BodyRead(err)
+    }
+}
+
 /// The body's data frames joined (trailers are let go), or `BodyTooLarge` as soon as they
 /// pass `limit` bytes. A body of one frame, as a push's is, comes back as that frame: no copy
 /// and no allocation, where `http-body-util`'s `Collect` keeps its frames in a queue first.
@@ -195,7 +205,7 @@ where
     let mut joined: Option<bytes::BytesMut> = None;
     let mut len = 0usize;
     while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
-        let frame = frame.map_err(|err| CallbackError::BodyRead(err.into()))?;
+        let frame = frame.map_err(|err| body_error(err.into(), limit))?;
         let Ok(mut data) = frame.into_data() else {
             continue;
         };
@@ -292,6 +302,13 @@ mod tests {
         );
         assert_eq!(three.await.unwrap(), "abcde");
         assert_eq!(collect_body(frames(vec![]), 0).await.unwrap(), "");
+        // A body already limited in front (tower-http's limit wraps it in `Limited`) that
+        // passes that limit is refused as too large too, not as a failed read.
+        let limited = http_body_util::Limited::new(frames(vec![data("abc"), data("def")]), 4);
+        assert!(matches!(
+            collect_body(limited, 100).await,
+            Err(CallbackError::BodyTooLarge { limit: 100 })
+        ));
         for over in [vec![data("abcdef")], vec![data("abc"), data("def")]] {
             assert!(matches!(
                 collect_body(frames(over), 5).await,

@@ -15,8 +15,8 @@ use super::{Claim, DedupeStore, StoreError, StoredAnswer};
 ///
 /// Expired keys are swept as new ones come in (amortized O(1) per claim, no background task).
 /// When the store is full the oldest key is dropped first: WeChat's retries come within seconds,
-/// so old keys are the least useful. (A large store drops a few dozen of its oldest at a time,
-/// at most a 256th of it, which is faster than one by one.) Serves one process; several instances behind one URL need a
+/// so old keys are the least useful. (A sharded store drops a few dozen of a shard's oldest at
+/// a time, at most a 256th of the shard, which is faster than one by one.) Serves one process; several instances behind one URL need a
 /// shared store (`RedisDedupeStore`, feature `redis`).
 ///
 /// A store of 8 192 keys or more is split into up to 16 shards, each with its own lock and an
@@ -61,6 +61,8 @@ const MIN_SHARD_CAPACITY: usize = 4096;
 struct Shard {
     /// Slots this shard may hold.
     capacity: usize,
+    /// Records dropped at once when it is full ([`eviction_batch`]).
+    eviction_batch: usize,
     /// The slot of each live key, found by the key's hash.
     index: HashTable<u32>,
     /// The ring; it grows to `capacity`, then its slots are reused in turn.
@@ -108,7 +110,7 @@ impl MemoryDedupeStore {
             capacity,
             hasher: foldhash::fast::RandomState::default(),
             shards: (0..shards)
-                .map(|_| Mutex::new(Shard::new(per_shard)))
+                .map(|_| Mutex::new(Shard::new(per_shard, shards)))
                 .collect(),
         }
     }
@@ -160,9 +162,10 @@ fn expiry(now: Instant, ttl: Duration) -> Instant {
 }
 
 impl Shard {
-    fn new(capacity: usize) -> Self {
+    fn new(capacity: usize, shards: usize) -> Self {
         Self {
             capacity,
+            eviction_batch: eviction_batch(capacity, shards),
             index: HashTable::new(),
             slots: Vec::new(),
             head: 0,
@@ -200,7 +203,7 @@ impl Shard {
             // Several at once in a large shard: each drop looks up a key written long ago,
             // whose place in the index has left the cache, and lookups one after another in
             // a loop wait for memory together rather than in turn.
-            for _ in 0..eviction_batch(self.capacity) {
+            for _ in 0..self.eviction_batch {
                 self.pop_oldest();
             }
         }
@@ -278,10 +281,14 @@ impl Shard {
     }
 }
 
-/// How many of the oldest records a full shard drops to make room: one in a small shard,
-/// which keeps its exact capacity, and up to 32 (a 256th of it) in a large one.
-fn eviction_batch(capacity: usize) -> usize {
-    (capacity / 256).clamp(1, 32)
+/// How many of the oldest records a full shard drops to make room: one in an unsharded store,
+/// which keeps its exact capacity and order, and up to 32 (a 256th of the shard) in a sharded
+/// one, whose order is per shard already.
+fn eviction_batch(shard_capacity: usize, shards: usize) -> usize {
+    match shards {
+        1 => 1,
+        _ => (shard_capacity / 256).clamp(1, 32),
+    }
 }
 
 /// Writes `text` into `buffer`, keeping its allocation when that fits.
@@ -388,6 +395,15 @@ mod tests {
         assert_eq!(store.len(), 3);
         assert_eq!(store.claim_now("a", TTL, t0), Claim::New);
         assert_eq!(store.claim_now("d", TTL, t0), Claim::InFlight);
+
+        // The largest store of one shard drops exactly one key, the oldest, too.
+        let store = MemoryDedupeStore::new(8191);
+        assert_eq!(store.shards.len(), 1);
+        for i in 0..=8191 {
+            assert_eq!(store.claim_now(&format!("msg:{i}"), TTL, t0), Claim::New);
+        }
+        assert_eq!(store.len(), 8191);
+        assert_eq!(store.claim_now("msg:1", TTL, t0), Claim::InFlight);
     }
 
     #[test]
@@ -516,7 +532,7 @@ mod tests {
         }
         // Every shard is full but for at most one batch of dropped keys: together they hold
         // the capacity, less those batches.
-        let batch = eviction_batch(40_000 / 8);
+        let batch = eviction_batch(40_000 / 8, 8);
         assert!(batch > 1);
         let held = store.len();
         assert!(
