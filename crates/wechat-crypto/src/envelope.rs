@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 
-use wechat_types::xml::{ElementRef, XmlError, push_cdata_element, push_text_element};
+use wechat_types::xml::{
+    ElementRef, XmlError, expect_xml_root, push_cdata_element, push_text_element,
+};
 
 use crate::{CryptoError, hex};
 
@@ -175,13 +177,7 @@ fn parse_root(body: &[u8]) -> Result<ElementRef<'_>, CryptoError> {
 }
 
 fn check_root(name: &str) -> Result<(), CryptoError> {
-    if name != "xml" {
-        return Err(CryptoError::InvalidXml(XmlError::UnexpectedRoot {
-            expected: "xml",
-            found: name.to_owned(),
-        }));
-    }
-    Ok(())
+    expect_xml_root(name).map_err(CryptoError::InvalidXml)
 }
 
 /// The non-empty `Encrypt` text of an encrypted body, as [`EncryptedEnvelope::parse`] reads it

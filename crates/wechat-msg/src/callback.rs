@@ -1,6 +1,7 @@
 //! The pure core: (method, query, body) in, an answer out. No sockets; the server shell and the
 //! tower service are thin layers over it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -109,10 +110,10 @@ impl CallbackError {
 }
 
 /// How the reply to a push is sealed: encrypted or not, and the push's nonce.
-#[derive(Clone, Copy)]
 struct Seal<'a> {
     encrypted: bool,
-    nonce: &'a str,
+    /// Borrowed from the query string, unless it was percent-encoded.
+    nonce: Cow<'a, str>,
     /// The server time, read once per request.
     now: i64,
 }
@@ -234,8 +235,8 @@ impl Callback {
             let config = &self.inner.config;
             // Each stage is a block of its own, so what it alone needs (the query, the message)
             // takes no room in this future while a later stage waits.
-            let (mut started, claimed, nonce, encrypted, now) = {
-                let (msg, nonce, encrypted, now) = {
+            let (mut started, claimed, seal) = {
+                let (msg, seal) = {
                     if body.len() > config.body_limit {
                         return Err(CallbackError::BodyTooLarge {
                             limit: config.body_limit,
@@ -259,40 +260,33 @@ impl Callback {
                         return Ok(Outcome::Echo(echostr.to_owned()));
                     }
                     let (msg, encrypted) = self.open_push(&query, body, timestamp, nonce)?;
-                    // Borrowed from the query string, unless it was percent-encoded.
-                    let nonce = query.nonce.clone().unwrap_or_default();
-                    (msg, nonce, encrypted, now)
-                };
-                let seal = Seal {
-                    encrypted,
-                    nonce: &nonce,
-                    now,
+                    let seal = Seal {
+                        encrypted,
+                        nonce: query.nonce.clone().unwrap_or_default(),
+                        now,
+                    };
+                    (msg, seal)
                 };
                 let claimed = match &config.dedupe {
                     Some(store) => match self.claim(store, &msg, arrived).await {
                         Ok(claimed) => claimed,
-                        Err(answered) => return Ok(self.seal_owned(answered, seal)),
+                        Err(answered) => return Ok(self.seal_owned(answered, &seal)),
                     },
                     None => None,
                 };
-                (self.start_handler(msg), claimed, nonce, encrypted, now)
-            };
-            let seal = Seal {
-                encrypted,
-                nonce: &nonce,
-                now,
+                (self.start_handler(msg), claimed, seal)
             };
             let key = claimed.as_deref();
             let finished = lazy_timeout(arrived, config.reply_budget, &mut started.task).await;
-            let Some(answer) = self.settle(finished, started, key, now, arrived) else {
+            let Some(answer) = self.settle(finished, started, key, seal.now, arrived) else {
                 // Gone late: the late task records the answer itself.
                 return Ok(Outcome::Success);
             };
             let (Some(store), Some(key)) = (&config.dedupe, claimed) else {
-                return Ok(self.seal_owned(answer, seal));
+                return Ok(self.seal_owned(answer, &seal));
             };
             // Sealed before it is stored, so an encrypted reply costs no copy of the document.
-            let outcome = self.seal_ref(&answer, seal);
+            let outcome = self.seal_ref(&answer, &seal);
             if let Err(err) = store.complete(&key, answer, config.dedupe_ttl).await {
                 tracing::warn!(key, error = %err, "dedupe store failed to keep the answer");
             }
@@ -417,15 +411,22 @@ impl Callback {
         Ok((msg, true))
     }
 
-    /// Starts the handler on `msg`, keeping the two ids its reply is addressed with.
+    /// Starts the handler on `msg`, keeping the two ids its reply is addressed with. Panics are
+    /// caught: one while the future is made (in a router's predicate, say, or a closure's code
+    /// before its `async` block) comes out of the future's first poll like any other.
     fn start_handler(&self, msg: Message) -> Started {
         // The handler gets the message by value; the reply needs only its two ids.
         let (account, user) = (msg.to.clone(), msg.from.clone());
         // WeChat's five seconds run from when it sent the request, so the budget counts from the
-        // arrival: the work before the handler, and the making of its future (a router's
-        // predicates, a closure's code before its `async` block), count against it.
+        // arrival: the work before the handler, and the making of its future, count against it.
+        let handler = Arc::clone(&self.inner.handler);
+        let task: HandlerFuture =
+            match catch_unwind(AssertUnwindSafe(move || handler.handle_shared(msg))) {
+                Ok(future) => CatchPanic::new(future),
+                Err(payload) => CatchPanic::new(Box::pin(async move { resume_unwind(payload) })),
+            };
         Started {
-            task: start_handler(Arc::clone(&self.inner.handler), msg),
+            task,
             account,
             user,
         }
@@ -495,7 +496,7 @@ impl Callback {
     }
 
     /// The response for an answer, encrypted and signed when the push was.
-    fn seal_ref(&self, answer: &StoredAnswer, seal: Seal<'_>) -> Outcome {
+    fn seal_ref(&self, answer: &StoredAnswer, seal: &Seal<'_>) -> Outcome {
         match answer {
             StoredAnswer::Success => Outcome::Success,
             StoredAnswer::Reply(xml) => match self.encrypt(xml, seal) {
@@ -509,7 +510,7 @@ impl Callback {
     }
 
     /// Like [`Callback::seal_ref`], reusing the document when it goes out in plaintext.
-    fn seal_owned(&self, answer: StoredAnswer, seal: Seal<'_>) -> Outcome {
+    fn seal_owned(&self, answer: StoredAnswer, seal: &Seal<'_>) -> Outcome {
         match answer {
             StoredAnswer::Success => Outcome::Success,
             StoredAnswer::Reply(xml) => match self.encrypt(&xml, seal) {
@@ -523,11 +524,11 @@ impl Callback {
     }
 
     /// The encrypted reply envelope, when the push was encrypted.
-    fn encrypt(&self, xml: &str, seal: Seal<'_>) -> Option<Outcome> {
+    fn encrypt(&self, xml: &str, seal: &Seal<'_>) -> Option<Outcome> {
         let config = &self.inner.config;
         let crypto = config.crypto.as_ref().filter(|_| seal.encrypted)?;
         Some(Outcome::Reply {
-            body: crypto.encrypt_reply(&config.token, xml, seal.now, seal.nonce),
+            body: crypto.encrypt_reply(&config.token, xml, seal.now, &seal.nonce),
             encrypted: true,
         })
     }
@@ -535,16 +536,6 @@ impl Callback {
     /// Serves the callback as a hyper and tower service.
     pub fn into_service(self) -> crate::CallbackService {
         crate::CallbackService::new(self)
-    }
-}
-
-/// The handler's future for `msg`, panics caught. A panic while the future is made (in a
-/// router's predicate, say, or a closure's code before its `async` block) is caught too, and
-/// comes out of the future's first poll like any other.
-fn start_handler(handler: Arc<dyn Handler>, msg: Message) -> HandlerFuture {
-    match catch_unwind(AssertUnwindSafe(move || handler.handle_shared(msg))) {
-        Ok(future) => CatchPanic::new(future),
-        Err(payload) => CatchPanic::new(Box::pin(async move { resume_unwind(payload) })),
     }
 }
 

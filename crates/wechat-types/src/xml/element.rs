@@ -307,6 +307,28 @@ impl<'a> ElementRef<'a> {
     }
 }
 
+/// Refuses a document whose root is not `<xml>`, as every document WeChat sends or reads has
+/// it: the message and reply readers, and wechat-crypto's envelope reader, check it here.
+///
+/// ```
+/// use wechat_types::xml::{ElementRef, XmlError, expect_xml_root};
+///
+/// let root = ElementRef::parse(b"<root><A>1</A></root>")?;
+/// assert!(matches!(expect_xml_root(root.name()), Err(XmlError::UnexpectedRoot { .. })));
+/// assert!(expect_xml_root("xml").is_ok());
+/// # Ok::<(), XmlError>(())
+/// ```
+pub fn expect_xml_root(name: &str) -> Result<(), XmlError> {
+    if name == "xml" {
+        Ok(())
+    } else {
+        Err(XmlError::UnexpectedRoot {
+            expected: "xml",
+            found: name.to_owned(),
+        })
+    }
+}
+
 fn utf8(input: &[u8]) -> Result<&str, XmlError> {
     std::str::from_utf8(input).map_err(|_| XmlError::NotUtf8)
 }

@@ -1,6 +1,6 @@
 //! Incoming messages and events (PROTOCOL.md 4.7 and 4.8), both parsed and rendered.
 
-use super::element::{Document, Element, ElementRef, XmlError, read_document};
+use super::element::{Document, Element, ElementRef, XmlError, expect_xml_root, read_document};
 use super::simple::FlatLeaves;
 use super::write::{cdata_element, push_number_element, push_text_element};
 use crate::id::{AccountId, MediaId, MsgId, OpenId};
@@ -432,7 +432,7 @@ impl Message {
             // A flat push (every message type, most events) is read from its leaves; a tree is
             // built only for what needs one (an event, or a type this crate does not know).
             Document::Flat(root, leaves) => {
-                check_root(root)?;
+                expect_xml_root(root)?;
                 Message::from_fields(Fields(&leaves), |msg_type| {
                     tree_body(&ElementRef::from_flat(root, &leaves), msg_type)
                 })
@@ -448,7 +448,7 @@ impl Message {
 
     /// Builds a message from an already-read, borrowed `<xml>` element.
     pub fn from_element_ref(root: &ElementRef<'_>) -> Result<Message, XmlError> {
-        check_root(root.name())?;
+        expect_xml_root(root.name())?;
         Message::from_fields(Fields(root), |msg_type| tree_body(root, msg_type))
     }
 
@@ -739,18 +739,6 @@ fn write_event(out: &mut String, event: &Event) {
             push_text_element(out, "ErrorCount", error_count);
         }
         Event::Unknown { .. } => {}
-    }
-}
-
-/// Refuses a root other than `<xml>`.
-fn check_root(name: &str) -> Result<(), XmlError> {
-    if name == "xml" {
-        Ok(())
-    } else {
-        Err(XmlError::UnexpectedRoot {
-            expected: "xml",
-            found: name.to_owned(),
-        })
     }
 }
 

@@ -11,7 +11,7 @@ mod reply;
 mod simple;
 mod write;
 
-pub use element::{Element, ElementRef, XmlError};
+pub use element::{Element, ElementRef, XmlError, expect_xml_root};
 pub use message::{Event, Message, MessageBody, PicInfo, ScanCodeInfo, Scene, SelectedLocation};
 pub use reply::{Article, PassiveReply, Reply, ReplyMessage};
 pub use write::{push_cdata_element, push_text_element};

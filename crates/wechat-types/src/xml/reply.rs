@@ -1,6 +1,6 @@
 //! Passive replies (PROTOCOL.md 4.9): what the callback answers within the same HTTP response.
 
-use super::element::{ElementRef, XmlError};
+use super::element::{ElementRef, XmlError, expect_xml_root};
 use super::write::{cdata_element, push_cdata_element, push_number_element, push_text_element};
 use crate::id::{AccountId, MediaId, OpenId};
 
@@ -240,12 +240,7 @@ impl ReplyMessage {
     /// Parses a reply document, as WeChat does when it reads the callback's answer.
     pub fn parse(input: &[u8]) -> Result<ReplyMessage, XmlError> {
         let root = ElementRef::parse(input)?;
-        if root.name() != "xml" {
-            return Err(XmlError::UnexpectedRoot {
-                expected: "xml",
-                found: root.name().to_owned(),
-            });
-        }
+        expect_xml_root(root.name())?;
         let required =
             |name: &'static str| root.child_text(name).ok_or(XmlError::MissingField(name));
         let to = OpenId::new(required("ToUserName")?);
