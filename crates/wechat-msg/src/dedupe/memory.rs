@@ -77,7 +77,7 @@ struct Shard {
 /// over, so a warm store allocates nothing.
 struct Slot {
     hash: u64,
-    key: String,
+    key: SlotKey,
     expires_at: Instant,
     state: SlotState,
     /// The reply document when `state` is `Reply`.
@@ -175,7 +175,9 @@ impl Shard {
 
     fn find(&self, hash: u64, key: &str) -> Option<usize> {
         self.index
-            .find(hash, |&at| self.slots[at as usize].key == key)
+            .find(hash, |&at| {
+                self.slots[at as usize].key.as_bytes() == key.as_bytes()
+            })
             .map(|&at| at as usize)
     }
 
@@ -212,7 +214,7 @@ impl Shard {
             // Still growing: until the ring is full, the next record is always the last one.
             self.slots.push(Slot {
                 hash,
-                key: String::new(),
+                key: SlotKey::default(),
                 expires_at,
                 state: SlotState::Free,
                 reply: String::new(),
@@ -220,7 +222,7 @@ impl Shard {
         }
         let slot = &mut self.slots[at];
         slot.hash = hash;
-        reuse(&mut slot.key, key);
+        slot.key.set(key);
         slot.expires_at = expires_at;
         slot.state = SlotState::InFlight;
         let slots = &self.slots;
@@ -288,6 +290,58 @@ fn eviction_batch(shard_capacity: usize, shards: usize) -> usize {
     match shards {
         1 => 1,
         _ => (shard_capacity / 256).clamp(1, 32),
+    }
+}
+
+/// Longest key kept in the slot itself: every `msg:` key (`msg:` and up to 20 digits) fits.
+const INLINE_KEY: usize = 30;
+
+/// A slot's key: in the slot itself when it is short, so that writing a message's key touches
+/// no memory but the slot's. A buffer of its own, written once each turn of the ring, would be a
+/// cache miss every time. Long keys (an event's holds the user's openid and the event key) live
+/// on the heap.
+enum SlotKey {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(String),
+}
+
+impl Default for SlotKey {
+    fn default() -> Self {
+        Self::Inline {
+            len: 0,
+            bytes: [0; INLINE_KEY],
+        }
+    }
+}
+
+impl SlotKey {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Self::Heap(key) => key.as_bytes(),
+        }
+    }
+
+    fn set(&mut self, key: &str) {
+        let short = key.len() <= INLINE_KEY;
+        match self {
+            Self::Inline { len, bytes } if short => {
+                bytes[..key.len()].copy_from_slice(key.as_bytes());
+                // At most `INLINE_KEY`, so it fits.
+                *len = key.len() as u8;
+            }
+            Self::Heap(buffer) if !short => reuse(buffer, key),
+            // The slot goes from a long key to a short one, or back.
+            this if short => {
+                *this = Self::default();
+                this.set(key);
+            }
+            this => {
+                let mut buffer = String::new();
+                reuse(&mut buffer, key);
+                *this = Self::Heap(buffer);
+            }
+        }
     }
 }
 
@@ -504,6 +558,51 @@ mod tests {
         }
         assert_eq!(store.len(), 2);
         assert_eq!(store.claim_now("k0", TTL, t0), Claim::New);
+    }
+
+    #[test]
+    fn keys_short_and_long_are_told_apart_as_slots_switch_between_them() {
+        let store = MemoryDedupeStore::new(2);
+        let t0 = Instant::now();
+        // Around the inline limit, and an event-style key far past it; each pair shares a
+        // prefix so that a key cut short would be taken for its neighbour.
+        let at_limit = "m".repeat(INLINE_KEY);
+        let past_limit = "m".repeat(INLINE_KEY + 1);
+        let event = format!("evt:{}:1763700000:CLICK:{}", "o".repeat(28), "k".repeat(64));
+        let keys = [
+            at_limit.as_str(),
+            past_limit.as_str(),
+            "msg:1",
+            event.as_str(),
+            "msg:12",
+            &at_limit[..INLINE_KEY - 1],
+            "键:统一码",
+            past_limit.as_str(),
+        ];
+        // Two slots: each goes inline → heap → inline … as the keys pass through.
+        for (i, key) in keys.into_iter().enumerate() {
+            assert_eq!(store.claim_now(key, TTL, t0), Claim::New, "key {i}");
+            let answer = StoredAnswer::Reply(format!("<xml>{i}</xml>"));
+            store.complete_now(key, answer.clone());
+            assert_eq!(
+                store.claim_now(key, TTL, t0),
+                Claim::Done(answer),
+                "key {i}"
+            );
+        }
+        // Only the last two are held; the one before them was dropped.
+        assert_eq!(
+            store.claim_now("键:统一码", TTL, t0),
+            Claim::Done(StoredAnswer::Reply("<xml>6</xml>".into()))
+        );
+        assert_eq!(
+            store.claim_now(&past_limit, TTL, t0),
+            Claim::Done(StoredAnswer::Reply("<xml>7</xml>".into()))
+        );
+        assert_eq!(
+            store.claim_now(&at_limit[..INLINE_KEY - 1], TTL, t0),
+            Claim::New
+        );
     }
 
     #[test]
