@@ -264,10 +264,8 @@ impl MessageCrypto {
 
     /// Base64-decodes, decrypts and unpads; finds the message and the AppID.
     fn open(&self, encrypt: &str) -> Result<Plaintext, CryptoError> {
-        // WHATWG's forgiving base64, as WeChat's peers write it: padding optional, trailing bits
-        // ignored, ASCII whitespace skipped.
-        let mut buf = base64_simd::forgiving_decode_to_vec(encrypt.as_bytes())
-            .map_err(|_| CryptoError::InvalidBase64(crate::error::Base64Error::new()))?;
+        let mut buf = decode_base64(encrypt)
+            .ok_or_else(|| CryptoError::InvalidBase64(crate::error::Base64Error::new()))?;
         if buf.len() < PAD_BLOCK || buf.len() % 16 != 0 {
             return Err(CryptoError::InvalidLength(buf.len()));
         }
@@ -378,6 +376,17 @@ fn sign_mask(value: i16) -> u8 {
 /// At most `max` bytes of `bytes` as lossy UTF-8.
 fn lossy_prefix(bytes: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+/// WHATWG's forgiving base64, as WeChat's peers write it: padding optional, trailing bits
+/// ignored, ASCII whitespace skipped. Strict base64 is tried first: it is what WeChat sends, it
+/// decodes to the same bytes, and it spares the forgiving decoder's pass over the text for
+/// whitespace.
+fn decode_base64(encrypt: &str) -> Option<Vec<u8>> {
+    STANDARD
+        .decode_to_vec(encrypt.as_bytes())
+        .or_else(|_| base64_simd::forgiving_decode_to_vec(encrypt.as_bytes()))
+        .ok()
 }
 
 #[cfg(test)]
@@ -534,6 +543,45 @@ mod tests {
         );
         assert_ne!(dirty, sealed);
         assert_eq!(crypto.decrypt(&dirty).unwrap(), b"hello");
+    }
+
+    proptest::proptest! {
+        /// Trying strict base64 first changes no answer: whatever the text (padded or not,
+        /// with stray bits, whitespace or junk), the result is the forgiving decoder's.
+        #[test]
+        fn strict_first_decodes_as_the_forgiving_decoder(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+            strip_padding in proptest::prelude::any::<bool>(),
+            stray_bits in 0u8..4,
+            insert in proptest::option::of((0usize..200, proptest::sample::select(
+                vec![' ', '\n', '\t', '=', '*', 'A', '\u{e9}'],
+            ))),
+        ) {
+            let mut text = base64_simd::STANDARD.encode_to_string(&bytes);
+            if strip_padding {
+                text = text.trim_end_matches('=').to_owned();
+            }
+            // Set unused bits in the last character, as non-canonical encoders do.
+            const ALPHABET: &[u8] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let data = text.trim_end_matches('=').len();
+            if data > 0 && stray_bits > 0 {
+                let last = ALPHABET.iter().position(|&c| c == text.as_bytes()[data - 1]);
+                if let Some(index) = last {
+                    let dirty = char::from(ALPHABET[index | usize::from(stray_bits)]);
+                    text.replace_range(data - 1..data, &dirty.to_string());
+                }
+            }
+            if let Some((at, c)) = insert {
+                let at = at % (text.len() + 1);
+                text.insert(at, c);
+            }
+            proptest::prop_assert_eq!(
+                decode_base64(&text),
+                base64_simd::forgiving_decode_to_vec(text.as_bytes()).ok(),
+                "{:?}", text
+            );
+        }
     }
 
     #[test]
