@@ -11,11 +11,29 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 
 /// Appends the lowercase hex of `bytes` to `out`.
 pub(crate) fn push(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    // Up to a SHA-256 digest at a time through a buffer on the stack, appended as one piece:
+    // pushed a char at a time, each digit paid a capacity check and a UTF-8 encoding.
+    let mut digits = [0u8; 64];
+    for chunk in bytes.chunks(digits.len() / 2) {
+        let written = &mut digits[..chunk.len() * 2];
+        for (pair, &b) in written.chunks_exact_mut(2).zip(chunk) {
+            pair.copy_from_slice(&PAIRS[usize::from(b)]);
+        }
+        // Every byte written is an ASCII digit.
+        out.push_str(std::str::from_utf8(written).unwrap_or_default());
     }
 }
+
+/// The two lowercase hex digits of each byte value.
+const PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
 
 /// Decodes exactly `N` bytes of hex (either case). `None` for any other length or a non-hex digit.
 pub(crate) fn decode_upper_or_lower<const N: usize>(text: &str) -> Option<[u8; N]> {
