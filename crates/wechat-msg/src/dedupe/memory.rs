@@ -564,22 +564,24 @@ mod tests {
     fn keys_short_and_long_are_told_apart_as_slots_switch_between_them() {
         let store = MemoryDedupeStore::new(2);
         let t0 = Instant::now();
-        // Around the inline limit, and an event-style key far past it; each pair shares a
-        // prefix so that a key cut short would be taken for its neighbour.
+        // Around the inline limit, and event-style keys far past it; several share a prefix, so
+        // a key compared only in part would be taken for another.
         let at_limit = "m".repeat(INLINE_KEY);
         let past_limit = "m".repeat(INLINE_KEY + 1);
         let event = format!("evt:{}:1763700000:CLICK:{}", "o".repeat(28), "k".repeat(64));
+        let longer = format!("{past_limit}m");
         let keys = [
+            // Two slots, taken in turn: the first holds keys 0, 2, 4 and 6, inline, then on
+            // the heap, then inline; the second keys 1, 3, 5 and 7, heap, inline, heap, inline.
             at_limit.as_str(),
             past_limit.as_str(),
-            "msg:1",
             event.as_str(),
+            "msg:1",
             "msg:12",
-            &at_limit[..INLINE_KEY - 1],
+            longer.as_str(),
             "键:统一码",
-            past_limit.as_str(),
+            &at_limit[..INLINE_KEY - 1],
         ];
-        // Two slots: each goes inline → heap → inline … as the keys pass through.
         for (i, key) in keys.into_iter().enumerate() {
             assert_eq!(store.claim_now(key, TTL, t0), Claim::New, "key {i}");
             let answer = StoredAnswer::Reply(format!("<xml>{i}</xml>"));
@@ -590,19 +592,17 @@ mod tests {
                 "key {i}"
             );
         }
-        // Only the last two are held; the one before them was dropped.
+        // The last two are held, each with its own answer; the ones before were dropped.
         assert_eq!(
             store.claim_now("键:统一码", TTL, t0),
             Claim::Done(StoredAnswer::Reply("<xml>6</xml>".into()))
         );
         assert_eq!(
-            store.claim_now(&past_limit, TTL, t0),
+            store.claim_now(&at_limit[..INLINE_KEY - 1], TTL, t0),
             Claim::Done(StoredAnswer::Reply("<xml>7</xml>".into()))
         );
-        assert_eq!(
-            store.claim_now(&at_limit[..INLINE_KEY - 1], TTL, t0),
-            Claim::New
-        );
+        assert_eq!(store.claim_now(&longer, TTL, t0), Claim::New);
+        assert_eq!(store.claim_now(&at_limit, TTL, t0), Claim::New);
     }
 
     #[test]
