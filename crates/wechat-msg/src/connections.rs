@@ -7,17 +7,17 @@
 //! connection would be polled as often. Here one task per server ticks four times per timeout:
 //! it looks at every open connection, and tells the ones that waited a whole timeout for a
 //! request head to close (each looks again on its own task first, where heads are read, so a
-//! head that came just as the watch looked is answered). The service marks when a connection starts and stops waiting for a
-//! head: when a request's head has been read, and when its answer is ready. (The wait counts
-//! from the answer being ready rather than written: answers are small enough for the socket's
-//! buffer, so the two are the same moment.) Shutting down tells every connection to finish
-//! the request it is answering and close.
+//! head that came just as the watch looked is answered). The service marks when a connection
+//! starts and stops waiting for a head: when a request's head has been read, and when its answer
+//! is ready. (The wait counts from the answer being ready rather than written: answers are small
+//! enough for the socket's buffer, so the two are the same moment.) Shutting down tells every
+//! connection to finish the request it is answering and close.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use crate::CallbackService;
+use crate::lock::lock;
 use crate::service::ResponseFuture;
 
 /// `waiting_since` while a request is being answered: not waiting for a head.
@@ -122,11 +123,6 @@ impl Shared {
         let since = self.waiting_since.load(Ordering::Relaxed);
         since != ANSWERING && now.saturating_sub(since) > self.server.timeout_ticks
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Nothing panics while these locks are held; a poisoned one is as good as any.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Connections {

@@ -82,6 +82,7 @@ mod error;
 mod fallback;
 mod handler;
 mod lazy_timeout;
+mod lock;
 mod panic;
 mod query;
 mod router;

@@ -93,9 +93,8 @@ impl CallbackService {
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        match self.answer(request).await {
-            Ok(response) => response,
-        }
+        let Ok(response) = self.answer(request).await;
+        response
     }
 
     /// The answer to `request`, as a future that owns what it needs. What can be done before the

@@ -2,7 +2,7 @@
 //! size, split into shards so the server's threads rarely wait for each other.
 
 use std::hash::BuildHasher;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,20 +10,22 @@ use hashbrown::HashTable;
 use tokio::time::Instant;
 
 use super::{Claim, DedupeStore, StoreError, StoredAnswer};
+use crate::lock::lock;
 
 /// The default dedupe store: keys in memory, each living for its TTL, at most `capacity` of them.
 ///
 /// Expired keys are swept as new ones come in (amortized O(1) per claim, no background task).
 /// When the store is full the oldest key is dropped first: WeChat's retries come within seconds,
 /// so old keys are the least useful. (A sharded store drops a few dozen of a shard's oldest at
-/// a time, at most a 256th of the shard, which is faster than one by one.) Serves one process; several instances behind one URL need a
-/// shared store (`RedisDedupeStore`, feature `redis`).
+/// a time, at most a 256th of the shard, which is faster than one by one.) Serves one process;
+/// several instances behind one URL need a shared store (`RedisDedupeStore`, feature `redis`).
 ///
 /// A store of 8 192 keys or more is split into up to 16 shards, each with its own lock and an
 /// equal part of the capacity (the capacity rounded down to a multiple of the shard count), so
 /// that a server's threads seldom wait on one another; the oldest key is then the oldest of its
-/// shard, and a key claimed again after it expired keeps its place in that order. Keys and answers live in slots that are written over in
-/// turn, so a push costs the store no allocation once it is warm.
+/// shard, and a key claimed again after it expired keeps its place in that order. Keys and
+/// answers live in slots that are written over in turn, so a push costs the store no
+/// allocation once it is warm.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -146,12 +148,6 @@ impl MemoryDedupeStore {
         let (hash, mut shard) = self.shard(key);
         shard.complete(hash, key, answer);
     }
-}
-
-fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    // The shard stays consistent whatever panicked while holding it: nothing in it panics
-    // half-way through an update.
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `now + ttl`, or a century on for a TTL too large to add.
