@@ -162,18 +162,15 @@ pub async fn run(
 /// target a slice of `duration / rounds`, one after the other. Background load on a shared
 /// machine then weighs on every target alike, so the ratios between them hold even when the
 /// absolute figures drift. The first round is preceded by `config.warmup`, later ones by a
-/// quarter second (the connections are new, the servers are not).
+/// quarter second (the connections are new, the servers are not). To start the servers afresh
+/// for each round, drive an [`Interleaved`] run instead.
 pub async fn run_interleaved(
     targets: &[Target],
     config: LoadConfig,
     rounds: u32,
 ) -> Vec<LoadReport> {
     let rounds = rounds.max(1);
-    let mut slices: Vec<Vec<Slice>> = targets.iter().map(|_| Vec::new()).collect();
-    // Each target walks its requests from where its last slice stopped: starting every slice
-    // at the first request would send the same ones round after round, and the callback's
-    // dedupe store would answer them from memory.
-    let cursors: Vec<AtomicUsize> = targets.iter().map(|_| AtomicUsize::new(0)).collect();
+    let mut run = Interleaved::new(targets.len());
     for round in 0..rounds {
         let slice = LoadConfig {
             duration: config.duration / rounds,
@@ -184,15 +181,60 @@ pub async fn run_interleaved(
             },
             ..config
         };
-        for ((target, taken), cursor) in targets.iter().zip(&mut slices).zip(&cursors) {
+        run.round(targets, slice).await;
+    }
+    run.finish(targets)
+}
+
+/// An interleaved run driven round by round, for servers that change between rounds: each
+/// round may load a fresh process of every target (new address, new pid), and the slices of
+/// target `i` are merged into one report however many processes served them.
+///
+/// A process's speed is partly luck: where its memory landed, how its threads were placed. On
+/// the 2-core machine the same echo bot binary in two processes of one run has served 7 % apart,
+/// holding that gap through every round. One process per target gives one draw of that luck; a
+/// fresh process per round averages as many draws as there are rounds.
+#[derive(Debug)]
+pub struct Interleaved {
+    slices: Vec<Vec<Slice>>,
+    /// Where each target's next slice starts in its requests: a slice starting at the first
+    /// request would send the ones already sent, and a callback's dedupe store would answer
+    /// them from memory.
+    cursors: Vec<AtomicUsize>,
+}
+
+impl Interleaved {
+    /// A run over `targets` targets, none measured yet.
+    pub fn new(targets: usize) -> Self {
+        Self {
+            slices: (0..targets).map(|_| Vec::new()).collect(),
+            cursors: (0..targets).map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
+    /// One round: `slice.warmup`, then `slice.duration` measured, for each target in turn.
+    ///
+    /// # Panics
+    /// When `targets` is not as long as the count given to [`Interleaved::new`].
+    pub async fn round(&mut self, targets: &[Target], slice: LoadConfig) {
+        assert_eq!(
+            targets.len(),
+            self.slices.len(),
+            "every round loads the same targets"
+        );
+        for ((target, taken), cursor) in targets.iter().zip(&mut self.slices).zip(&self.cursors) {
             taken.push(measure(target, slice, cursor).await);
         }
     }
-    targets
-        .iter()
-        .zip(slices)
-        .map(|(target, taken)| report(&target.name, taken))
-        .collect()
+
+    /// One report per target, named after `targets` (the last round's will do), in order.
+    pub fn finish(self, targets: &[Target]) -> Vec<LoadReport> {
+        targets
+            .iter()
+            .zip(self.slices)
+            .map(|(target, taken)| report(&target.name, taken))
+            .collect()
+    }
 }
 
 /// What one stretch of load measured, before it becomes a report.

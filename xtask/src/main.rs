@@ -21,7 +21,7 @@ Commands:
                  bench); e2e is skipped when chromium or chromedriver is missing
   bench [WHAT]   the loopback load harness (callback server vs bare hyper, wechat-mock), then the
                  criterion benches; WHAT = load | criterion runs one. The load table is written to
-                 target/bench/latest.md (LOAD_SECONDS, LOAD_CONNECTIONS tune it)
+                 target/bench/latest.md (LOAD_SECONDS, LOAD_ROUNDS, LOAD_CONNECTIONS tune it)
   mock [ARGS]    run the wechat-mock binary with ARGS (try `cargo xtask mock --help`)
   demo [ARGS]    run the demo: wechat-mock plus the demo account (try `cargo xtask demo --help`)
   e2e [ARGS]     the real-browser test: headless Chromium drives the console and the demo

@@ -6,13 +6,15 @@
 //! - wechat-mock on `cgi-bin/token` and on the OAuth code exchange (in this process).
 //!
 //! Prints requests/s and p50/p99/p999 latency for each, the ratio of the callback server to the
-//! bare server, and the resident set of each server process over the run (sampled from
-//! `/proc/<pid>/status`, so the generator's own memory is not in it); writes the table to
-//! `target/bench/latest.md` and each server's resident set, once a second, to
-//! `target/bench/rss-*.csv`. The bare server and the two callback runs are interleaved in rounds
-//! (`LOAD_ROUNDS`, default 5), so background load on a shared machine weighs on them alike.
-//! `LOAD_SECONDS` (default 5, per target) and `LOAD_CONNECTIONS` (default 4) tune the run; `ECHO_BOT` names the echo bot binary (default: `target/release/examples/echo_bot`,
-//! which `cargo xtask bench load` builds first).
+//! bare server, and the resident set of each server process (sampled from `/proc/<pid>/status`,
+//! so the generator's own memory is not in it); writes the table to `target/bench/latest.md`.
+//! The bare server and the two callback runs are interleaved in rounds (`LOAD_ROUNDS`, default
+//! 5), so background load on a shared machine weighs on them alike, and each round starts them
+//! afresh, so a process's luck averages out. A memory soak then loads one safe-mode echo bot for
+//! the whole `LOAD_SECONDS` and writes its resident set, once a second, to
+//! `target/bench/rss-safe.csv`. `LOAD_SECONDS` (default 5, per target) and `LOAD_CONNECTIONS`
+//! (default 4) tune the run; `ECHO_BOT` names the echo bot binary (default:
+//! `target/release/examples/echo_bot`, which `cargo xtask bench load` builds first).
 //!
 //! `load serve-bare LEN` is the bare server itself: it prints `listening on ADDR` and serves
 //! until its standard input closes (when this harness exits, however it exits).
@@ -38,6 +40,11 @@ const APPID: &str = "wx4d0c0ffee5eed001";
 /// a push comes round again only after its key was evicted: no answer comes from the dedupe
 /// cache, and every request pays for verify, decrypt, parse, route, render, encrypt and sign.
 const DISTINCT_PUSHES: usize = 200_000;
+/// The warm-up of each slice, in which a fresh echo bot's dedupe store fills up: its 100 000
+/// keys take about 1.4 s at 70 000 pushes a second.
+const FRESH_WARMUP: Duration = Duration::from_secs(2);
+/// The memory soak's row: one safe-mode echo bot under `LOAD_SECONDS` of load.
+const SOAK: &str = "memory soak: callback, safe mode";
 /// The first part of a run's measured window in which the resident set may still grow (caches
 /// filling up to their caps); growth after it is what "flat" is judged on.
 const MEMORY_WARMUP_SECS: u64 = 10;
@@ -208,35 +215,60 @@ async fn run_all(config: LoadConfig) -> std::io::Result<(String, Series)> {
     let mut series = Vec::new();
     let safe_pushes = Arc::new(prepare_pushes(true));
     let plain_pushes = Arc::new(prepare_pushes(false));
+    let reply_len = safe_reply_len();
 
-    // The same requests as the safe-mode run, answered with as many bytes as the echo bot's.
-    let bare = bare_server(safe_reply_len())?;
-    let safe = echo_bot("safe")?;
-    let plain = echo_bot("plaintext")?;
-    let targets = [
-        ("bare hyper (ceiling)", "bare", &bare, &safe_pushes),
-        ("callback, safe mode", "safe", &safe, &safe_pushes),
-        ("callback, plaintext", "plaintext", &plain, &plain_pushes),
-    ];
-    let loads: Vec<Target> = targets
-        .iter()
-        .map(|(name, _, server, pushes)| Target {
-            name: (*name).to_owned(),
-            addr: server.addr,
-            requests: Arc::clone(pushes),
-            check: ok,
-            sampled: Sampled::Process(server.pid()),
-        })
-        .collect();
-    let rounds = env_number("LOAD_ROUNDS", 5) as u32;
-    for ((_, slug, _, _), report) in targets
-        .iter()
-        .zip(load::run_interleaved(&loads, config, rounds).await)
-    {
-        series.push(((*slug).to_owned(), csv(&report)));
-        reports.push(report);
+    let rounds = env_number("LOAD_ROUNDS", 5).max(1) as u32;
+    let slice = LoadConfig {
+        duration: config.duration / rounds,
+        warmup: FRESH_WARMUP,
+        ..config
+    };
+    let mut run = load::Interleaved::new(3);
+    let mut loads = Vec::new();
+    for _ in 0..rounds {
+        // Fresh processes every round, so that the ratio averages as many draws of each
+        // process's luck as there are rounds (see `load::Interleaved`). Killed when dropped,
+        // at the end of the round.
+        let servers = [
+            // The same requests as the safe-mode run, answered with as many bytes as the echo
+            // bot's.
+            (
+                "bare hyper (ceiling)",
+                bare_server(reply_len)?,
+                &safe_pushes,
+            ),
+            ("callback, safe mode", echo_bot("safe")?, &safe_pushes),
+            ("callback, plaintext", echo_bot("plaintext")?, &plain_pushes),
+        ];
+        loads = servers
+            .iter()
+            .map(|(name, server, pushes)| Target {
+                name: (*name).to_owned(),
+                addr: server.addr,
+                requests: Arc::clone(pushes),
+                check: ok,
+                sampled: Sampled::Process(server.pid()),
+            })
+            .collect();
+        run.round(&loads, slice).await;
     }
-    drop((bare, safe, plain));
+    reports.extend(run.finish(&loads));
+
+    // The memory target wants one process under the whole run's load. Its pushes are signed
+    // now: the first set's timestamps may be near the echo bot's five-minute window by this time.
+    let soak = echo_bot("safe")?;
+    let soak_report = load::run(
+        SOAK,
+        soak.addr,
+        Arc::new(prepare_pushes(true)),
+        config,
+        ok,
+        Sampled::Process(soak.pid()),
+    )
+    .await;
+    drop(soak);
+    series.push(("safe".to_owned(), csv(&soak_report)));
+    reports.push(soak_report);
 
     let mock = MockServer::builder()
         .bind("127.0.0.1:0".parse().map_err(std::io::Error::other)?)
@@ -398,10 +430,9 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Loopback load: {} connections, {} s measured per target after {} s warm-up, {} cores\n",
+        "# Loopback load: {} connections, {} s measured per target, {} cores\n",
         config.connections,
         config.duration.as_secs(),
-        config.warmup.as_secs(),
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -443,7 +474,7 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32
             );
         }
     }
-    for r in reports.iter().filter(|r| r.name.starts_with("callback")) {
+    for r in reports.iter().filter(|r| r.name == SOAK) {
         let growth = match r.rss_growth_after(MEMORY_WARMUP_SECS) {
             Some(kib) => format!(
                 "{:+.1} MiB ({:+.1}%) from {MEMORY_WARMUP_SECS} s to the end",
@@ -460,14 +491,20 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32
     let _ = writeln!(
         out,
         "- the bare server and the two callback runs are interleaved: {rounds} rounds (LOAD_ROUNDS) \
-         in which each gets {:.1} s in turn, so drifting background load weighs on all three alike",
-        config.duration.as_secs_f64() / f64::from(rounds.max(1))
+         in which each gets {:.1} s in turn, so drifting background load weighs on all three alike; \
+         each round starts fresh server processes and warms each up for {} s, so a ratio averages \
+         {rounds} processes of each",
+        config.duration.as_secs_f64() / f64::from(rounds.max(1)),
+        FRESH_WARMUP.as_secs()
     );
     let _ = writeln!(
         out,
         "- RSS is the server's own process (`/proc/<pid>/status`): the bare server and the echo \
-         bot run as child processes; the two mock rows share this process with the generator and \
-         its prepared requests"
+         bots run as child processes (in the interleaved rows, the first round's at its start, the \
+         largest seen, the last round's at its end); the memory soak is one safe-mode echo bot \
+         under the whole {} s; the two mock rows share this process with the generator and its \
+         prepared requests",
+        config.duration.as_secs()
     );
     let _ = writeln!(
         out,
@@ -477,7 +514,9 @@ fn render(reports: &[LoadReport], config: LoadConfig, minted: usize, rounds: u32
     );
     let _ = writeln!(
         out,
-        "- code exchange: {minted} single-use codes minted beforehand, each sent once (no warm-up)"
+        "- the memory soak and the token row are measured after a {} s warm-up; code exchange: \
+         {minted} single-use codes minted beforehand, each sent once (no warm-up)",
+        config.warmup.as_secs()
     );
     out
 }
