@@ -191,9 +191,9 @@ pub async fn run_interleaved(
 /// target `i` are merged into one report however many processes served them.
 ///
 /// A process's speed is partly luck: where its memory landed, how its threads were placed. On
-/// the 2-core machine the same echo bot binary in two processes of one run has served 7 % apart,
-/// holding that gap through every round. One process per target gives one draw of that luck; a
-/// fresh process per round averages as many draws as there are rounds.
+/// the 2-core machine the same echo bot binary, in two processes loaded in turn through one run,
+/// has served 7 % apart. One process per target gives one draw of that luck; a fresh process per
+/// round averages as many draws as there are rounds.
 #[derive(Debug)]
 pub struct Interleaved {
     slices: Vec<Vec<Slice>>,
