@@ -97,7 +97,7 @@ pub struct LoadReport {
     /// since that start, and the size.
     pub rss_series: Vec<(u64, u64)>,
     /// Answers a second in each slice of the run, in order (one for an uninterleaved run): with
-    /// [`run_interleaved`], slice `i` of every target ran in the same round, close in time.
+    /// [`Interleaved`], slice `i` of every target ran in the same round, close in time.
     pub slice_rps: Vec<f64>,
 }
 
@@ -158,45 +158,20 @@ pub async fn run(
     )
 }
 
-/// Runs every target for `config.duration` in all, in `rounds` turns: each round gives each
-/// target a slice of `duration / rounds`, one after the other. Background load on a shared
-/// machine then weighs on every target alike, so the ratios between them hold even when the
-/// absolute figures drift. The first round is preceded by `config.warmup`, later ones by a
-/// quarter second (the connections are new, the servers are not). To start the servers afresh
-/// for each round, drive an [`Interleaved`] run instead.
-pub async fn run_interleaved(
-    targets: &[Target],
-    config: LoadConfig,
-    rounds: u32,
-) -> Vec<LoadReport> {
-    let rounds = rounds.max(1);
-    let mut run = Interleaved::new(targets.len());
-    for round in 0..rounds {
-        let slice = LoadConfig {
-            duration: config.duration / rounds,
-            warmup: if round == 0 {
-                config.warmup
-            } else {
-                Duration::from_millis(250)
-            },
-            ..config
-        };
-        run.round(targets, slice).await;
-    }
-    run.finish(targets)
-}
-
-/// An interleaved run driven round by round, for servers that change between rounds: each
-/// round may load a fresh process of every target (new address, new pid), and the slices of
-/// target `i` are merged into one report however many processes served them.
+/// An interleaved run: each round gives each target a slice of load, one after the other.
+/// Background load on a shared machine then weighs on every target alike, so the ratios between
+/// them hold even when the absolute figures drift. Each round may load a fresh process of every
+/// target (new address, new pid); the slices of target `i` are merged into one report however
+/// many processes served them.
 ///
 /// A process's speed is partly luck: where its memory landed, how its threads were placed. On
 /// the 2-core machine the same echo bot binary, in two processes loaded in turn through one run,
 /// has served 7 % apart. One process per target gives one draw of that luck; a fresh process per
 /// round averages as many draws as there are rounds.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Interleaved {
-    slices: Vec<Vec<Slice>>,
+    /// Each target's name (as the first round gave it) and slices, in the rounds' order.
+    taken: Vec<(String, Vec<Slice>)>,
     /// Where each target's next slice starts in its requests: a slice starting at the first
     /// request would send the ones already sent, and a callback's dedupe store would answer
     /// them from memory.
@@ -204,35 +179,39 @@ pub struct Interleaved {
 }
 
 impl Interleaved {
-    /// A run over `targets` targets, none measured yet.
-    pub fn new(targets: usize) -> Self {
-        Self {
-            slices: (0..targets).map(|_| Vec::new()).collect(),
-            cursors: (0..targets).map(|_| AtomicUsize::new(0)).collect(),
-        }
+    /// A run with no round measured yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// One round: `slice.warmup`, then `slice.duration` measured, for each target in turn.
     ///
     /// # Panics
-    /// When `targets` is not as long as the count given to [`Interleaved::new`].
+    /// When `targets` is not as long as in the first round.
     pub async fn round(&mut self, targets: &[Target], slice: LoadConfig) {
+        if self.taken.is_empty() {
+            self.taken = targets
+                .iter()
+                .map(|t| (t.name.clone(), Vec::new()))
+                .collect();
+            self.cursors = targets.iter().map(|_| AtomicUsize::new(0)).collect();
+        }
         assert_eq!(
             targets.len(),
-            self.slices.len(),
+            self.taken.len(),
             "every round loads the same targets"
         );
-        for ((target, taken), cursor) in targets.iter().zip(&mut self.slices).zip(&self.cursors) {
+        for ((target, (_, taken)), cursor) in targets.iter().zip(&mut self.taken).zip(&self.cursors)
+        {
             taken.push(measure(target, slice, cursor).await);
         }
     }
 
-    /// One report per target, named after `targets` (the last round's will do), in order.
-    pub fn finish(self, targets: &[Target]) -> Vec<LoadReport> {
-        targets
-            .iter()
-            .zip(self.slices)
-            .map(|(target, taken)| report(&target.name, taken))
+    /// One report per target, in the order the rounds loaded them.
+    pub fn finish(self) -> Vec<LoadReport> {
+        self.taken
+            .into_iter()
+            .map(|(name, taken)| report(&name, taken))
             .collect()
     }
 }
@@ -589,4 +568,63 @@ pub fn cpu_time_of(sampled: Sampled) -> Option<Duration> {
     let stime: u64 = fields.next()?.parse().ok()?;
     // Linux reports ticks of USER_HZ, which is 100 on every architecture it supports.
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bare servers on loopback, fresh for one round, as the harness starts its servers.
+    async fn fresh_targets(names: [&str; 2]) -> Vec<Target> {
+        let requests = Arc::new(vec![PreparedRequest::post("/", "text/xml", "<xml/>")]);
+        let mut targets = Vec::new();
+        for name in names {
+            targets.push(Target {
+                name: name.to_owned(),
+                addr: crate::bare::start(b"ok").await.expect("a loopback port"),
+                requests: Arc::clone(&requests),
+                check: |status, body| status.is_success() && body == b"ok",
+                sampled: Sampled::ThisProcess,
+            });
+        }
+        targets
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rounds_of_fresh_servers_merge_into_one_report_per_target() {
+        let slice = LoadConfig {
+            connections: 1,
+            duration: Duration::from_millis(100),
+            warmup: Duration::ZERO,
+        };
+        let mut run = Interleaved::new();
+        run.round(&fresh_targets(["first", "second"]).await, slice)
+            .await;
+        // New servers, new addresses; the reports keep the first round's names and order.
+        run.round(&fresh_targets(["renamed", "ignored"]).await, slice)
+            .await;
+        let reports = run.finish();
+        let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["first", "second"]);
+        for report in &reports {
+            assert_eq!(report.slice_rps.len(), 2, "one slice a round");
+            assert!(report.slice_rps.iter().all(|&rps| rps > 0.0));
+            assert_eq!(report.errors, 0);
+            assert!(report.requests > 0);
+        }
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "every round loads the same targets")]
+    async fn a_round_with_other_targets_is_refused() {
+        let slice = LoadConfig {
+            connections: 1,
+            duration: Duration::from_millis(20),
+            warmup: Duration::ZERO,
+        };
+        let mut run = Interleaved::new();
+        let targets = fresh_targets(["a", "b"]).await;
+        run.round(&targets, slice).await;
+        run.round(&targets[..1], slice).await;
+    }
 }

@@ -88,7 +88,7 @@ fn main() -> std::io::Result<()> {
     for (slug, csv) in series {
         std::fs::write(format!("{dir}/rss-{slug}.csv"), csv)?;
     }
-    println!("\nwritten to target/bench/latest.md and target/bench/rss-*.csv");
+    println!("\nwritten to target/bench/latest.md and target/bench/rss-safe.csv");
     Ok(())
 }
 
@@ -223,8 +223,7 @@ async fn run_all(config: LoadConfig) -> std::io::Result<(String, Series)> {
         warmup: FRESH_WARMUP,
         ..config
     };
-    let mut run = load::Interleaved::new(3);
-    let mut loads = Vec::new();
+    let mut run = load::Interleaved::new();
     for _ in 0..rounds {
         // Fresh processes every round, so that the ratio averages as many draws of each
         // process's luck as there are rounds (see `load::Interleaved`). Killed when dropped,
@@ -240,7 +239,7 @@ async fn run_all(config: LoadConfig) -> std::io::Result<(String, Series)> {
             ("callback, safe mode", echo_bot("safe")?, &safe_pushes),
             ("callback, plaintext", echo_bot("plaintext")?, &plain_pushes),
         ];
-        loads = servers
+        let loads: Vec<Target> = servers
             .iter()
             .map(|(name, server, pushes)| Target {
                 name: (*name).to_owned(),
@@ -252,7 +251,7 @@ async fn run_all(config: LoadConfig) -> std::io::Result<(String, Series)> {
             .collect();
         run.round(&loads, slice).await;
     }
-    reports.extend(run.finish(&loads));
+    reports.extend(run.finish());
 
     // The memory target wants one process under the whole run's load. Its pushes are signed
     // now: the first set's timestamps may be near the echo bot's five-minute window by this time.
