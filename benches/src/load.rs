@@ -590,13 +590,18 @@ mod tests {
         targets
     }
 
+    /// A slice of `duration` over one connection, measured from the start.
+    fn one_connection_for(duration: Duration) -> LoadConfig {
+        LoadConfig {
+            connections: 1,
+            duration,
+            warmup: Duration::ZERO,
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn rounds_of_fresh_servers_merge_into_one_report_per_target() {
-        let slice = LoadConfig {
-            connections: 1,
-            duration: Duration::from_millis(100),
-            warmup: Duration::ZERO,
-        };
+        let slice = one_connection_for(Duration::from_millis(100));
         let mut run = Interleaved::new();
         run.round(&fresh_targets(["first", "second"]).await, slice)
             .await;
@@ -617,11 +622,7 @@ mod tests {
     #[tokio::test]
     #[should_panic(expected = "every round loads the same targets")]
     async fn a_round_with_other_targets_is_refused() {
-        let slice = LoadConfig {
-            connections: 1,
-            duration: Duration::from_millis(20),
-            warmup: Duration::ZERO,
-        };
+        let slice = one_connection_for(Duration::from_millis(20));
         let mut run = Interleaved::new();
         let targets = fresh_targets(["a", "b"]).await;
         run.round(&targets, slice).await;
