@@ -21,7 +21,8 @@ Commands:
                  bench); e2e is skipped when chromium or chromedriver is missing
   bench [WHAT]   the loopback load harness (callback server vs bare hyper, wechat-mock), then the
                  criterion benches; WHAT = load | criterion runs one. The load table is written to
-                 target/bench/latest.md (LOAD_SECONDS, LOAD_ROUNDS, LOAD_CONNECTIONS tune it)
+                 target/bench/latest.md (LOAD_SECONDS, LOAD_ROUNDS, LOAD_CONNECTIONS tune it;
+                 the servers are built in the `production` profile: fat LTO, one codegen unit)
   mock [ARGS]    run the wechat-mock binary with ARGS (try `cargo xtask mock --help`)
   demo [ARGS]    run the demo: wechat-mock plus the demo account (try `cargo xtask demo --help`)
   e2e [ARGS]     the real-browser test: headless Chromium drives the console and the demo
@@ -36,11 +37,13 @@ Commands:
 /// `cargo xtask bench [load|criterion]`.
 fn bench(what: Option<&str>) -> Result<(), String> {
     // The echo bot runs as a server process of its own, which the harness starts. One build for
-    // both, so cargo resolves features once instead of rebuilding shared crates twice.
+    // both, so cargo resolves features once instead of rebuilding shared crates twice; in the
+    // `production` profile, so both servers are compiled as they are shipped.
     let load = || {
         ci::cargo(&[
             "build",
-            "--release",
+            "--profile",
+            "production",
             "-p",
             "wechat-benches",
             "--bin",
@@ -50,7 +53,7 @@ fn bench(what: Option<&str>) -> Result<(), String> {
             "--example",
             "echo_bot",
         ])
-        .and_then(|()| ci::run_built(&ci::target_dir().join("release/load")))
+        .and_then(|()| ci::run_built(&ci::target_dir().join("production/load")))
     };
     let criterion = || ci::cargo(&["bench", "-p", "wechat-benches"]);
     match what {

@@ -13,8 +13,9 @@
 //! afresh, so a process's luck averages out. A memory soak then loads one safe-mode echo bot for
 //! the whole `LOAD_SECONDS` and writes its resident set, once a second, to
 //! `target/bench/rss-safe.csv`. `LOAD_SECONDS` (default 5, per target) and `LOAD_CONNECTIONS`
-//! (default 4) tune the run; `ECHO_BOT` names the echo bot binary (default:
-//! `target/release/examples/echo_bot`, which `cargo xtask bench load` builds first).
+//! (default 4) tune the run; `ECHO_BOT` names the echo bot binary (default: the echo bot example
+//! built in this binary's profile, `examples/echo_bot` beside it). `cargo xtask bench load`
+//! builds both in the `production` profile (fat LTO, one codegen unit), as a server is shipped.
 //!
 //! `load serve-bare LEN` is the bare server itself: it prints `listening on ADDR` and serves
 //! until its standard input closes (when this harness exits, however it exits).
@@ -182,15 +183,20 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
 }
 
 fn echo_bot(mode: &str) -> std::io::Result<ChildServer> {
-    let path = std::env::var("ECHO_BOT").unwrap_or_else(|_| {
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").to_owned());
-        format!("{target}/release/examples/echo_bot")
-    });
-    if !std::path::Path::new(&path).exists() {
+    let path = match std::env::var_os("ECHO_BOT") {
+        Some(path) => std::path::PathBuf::from(path),
+        // The example built with this binary, in the same profile: both servers of a run are
+        // then compiled alike.
+        None => std::env::current_exe()?
+            .parent()
+            .ok_or_else(|| std::io::Error::other("this binary is in no directory"))?
+            .join("examples/echo_bot"),
+    };
+    if !path.exists() {
         return Err(std::io::Error::other(format!(
-            "{path} is missing: run `cargo build --release -p wechat-msg --example echo_bot` \
-             (cargo xtask bench load does)"
+            "{} is missing: run `cargo build --profile production -p wechat-msg --example \
+             echo_bot` (cargo xtask bench load does)",
+            path.display()
         )));
     }
     let mut command = Command::new(path);
