@@ -170,12 +170,21 @@ pub async fn run(
 /// round averages as many draws as there are rounds.
 #[derive(Debug, Default)]
 pub struct Interleaved {
-    /// Each target's name (as the first round gave it) and slices, in the rounds' order.
-    taken: Vec<(String, Vec<Slice>)>,
-    /// Where each target's next slice starts in its requests: a slice starting at the first
+    /// One record per target, in the first round's order.
+    targets: Vec<TargetSlices>,
+}
+
+/// What an interleaved run keeps of one target from round to round.
+#[derive(Debug)]
+struct TargetSlices {
+    /// As the first round named it.
+    name: String,
+    /// In the rounds' order.
+    slices: Vec<Slice>,
+    /// Where the next slice starts in the target's requests: a slice starting at the first
     /// request would send the ones already sent, and a callback's dedupe store would answer
     /// them from memory.
-    cursors: Vec<AtomicUsize>,
+    cursor: AtomicUsize,
 }
 
 impl Interleaved {
@@ -189,29 +198,32 @@ impl Interleaved {
     /// # Panics
     /// When `targets` is not as long as in the first round.
     pub async fn round(&mut self, targets: &[Target], slice: LoadConfig) {
-        if self.taken.is_empty() {
-            self.taken = targets
+        if self.targets.is_empty() {
+            self.targets = targets
                 .iter()
-                .map(|t| (t.name.clone(), Vec::new()))
+                .map(|t| TargetSlices {
+                    name: t.name.clone(),
+                    slices: Vec::new(),
+                    cursor: AtomicUsize::new(0),
+                })
                 .collect();
-            self.cursors = targets.iter().map(|_| AtomicUsize::new(0)).collect();
         }
         assert_eq!(
             targets.len(),
-            self.taken.len(),
+            self.targets.len(),
             "every round loads the same targets"
         );
-        for ((target, (_, taken)), cursor) in targets.iter().zip(&mut self.taken).zip(&self.cursors)
-        {
-            taken.push(measure(target, slice, cursor).await);
+        for (target, record) in targets.iter().zip(&mut self.targets) {
+            let taken = measure(target, slice, &record.cursor).await;
+            record.slices.push(taken);
         }
     }
 
     /// One report per target, in the order the rounds loaded them.
     pub fn finish(self) -> Vec<LoadReport> {
-        self.taken
+        self.targets
             .into_iter()
-            .map(|(name, taken)| report(&name, taken))
+            .map(|record| report(&record.name, record.slices))
             .collect()
     }
 }

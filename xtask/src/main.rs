@@ -34,6 +34,10 @@ Commands:
   help           print this text
 ";
 
+/// The workspace profile a server is shipped in (fat LTO, one codegen unit): the load harness
+/// builds both of its servers in it.
+const SHIPPING_PROFILE: &str = "production";
+
 /// `cargo xtask bench [load|criterion]`.
 fn bench(what: Option<&str>) -> Result<(), String> {
     // The echo bot runs as a server process of its own, which the harness starts. One build for
@@ -43,7 +47,7 @@ fn bench(what: Option<&str>) -> Result<(), String> {
         ci::cargo(&[
             "build",
             "--profile",
-            "production",
+            SHIPPING_PROFILE,
             "-p",
             "wechat-benches",
             "--bin",
@@ -53,7 +57,7 @@ fn bench(what: Option<&str>) -> Result<(), String> {
             "--example",
             "echo_bot",
         ])
-        .and_then(|()| ci::run_built(&ci::target_dir().join("production/load")))
+        .and_then(|()| ci::run_built(&ci::target_dir().join(SHIPPING_PROFILE).join("load")))
     };
     let criterion = || ci::cargo(&["bench", "-p", "wechat-benches"]);
     match what {
